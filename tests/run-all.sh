@@ -1,0 +1,57 @@
+#!/bin/sh
+# Build libmdata and run the whole test suite: a normal build with warnings
+# fatal, then the same suite under ASan + UBSan. On a fresh Debian 12
+# machine, run as root, it first installs what is missing with apt-get.
+#
+#   tests/run-all.sh            everything
+#   SKIP_SANITIZE=1 tests/run-all.sh   the plain build only
+set -eu
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+
+# Debian packages the build and the tests use.
+packages="meson ninja-build pkg-config gcc python3 libuv1-dev libjansson-dev
+libcunit1-dev python3-pytest valgrind clang"
+
+missing=""
+for p in $packages; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
+        missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+    if [ "$(id -u)" -ne 0 ]; then
+        echo "run-all: missing packages:$missing (run as root to install them)" >&2
+        exit 2
+    fi
+    echo "run-all: installing$missing"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -q
+    # shellcheck disable=SC2086
+    apt-get install -y -q --no-install-recommends $missing
+fi
+
+jobs=$(nproc 2>/dev/null || echo 2)
+
+run_suite() {
+    dir=$1
+    shift
+    if [ ! -f "$dir/build.ninja" ]; then
+        meson setup "$dir" -Dwerror=true "$@"
+    else
+        meson setup --reconfigure "$dir" -Dwerror=true "$@" >/dev/null
+    fi
+    ninja -C "$dir" -j "$jobs"
+    meson test -C "$dir" --print-errorlogs --num-processes "$jobs"
+}
+
+echo "== plain build and tests"
+run_suite build
+
+if [ "${SKIP_SANITIZE:-0}" != 1 ]; then
+    echo "== ASan + UBSan build and tests"
+    ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+        run_suite build-sanitize -Db_sanitize=address,undefined -Db_lundef=false
+fi
+echo "run-all: all suites passed"
