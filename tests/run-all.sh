@@ -33,6 +33,9 @@ fi
 
 jobs=$(nproc 2>/dev/null || echo 2)
 
+status=0
+logs=""
+
 run_suite() {
     dir=$1
     shift
@@ -41,17 +44,32 @@ run_suite() {
     else
         meson setup --reconfigure "$dir" -Dwerror=true "$@" >/dev/null
     fi
-    ninja -C "$dir" -j "$jobs"
+    ninja -C "$dir" -j "$jobs" || return 1
+    logs="$logs $dir/meson-logs/testlog.json"
     meson test -C "$dir" --print-errorlogs --num-processes "$jobs"
 }
 
 echo "== plain build and tests"
-run_suite build
+run_suite build || status=1
 
 if [ "${SKIP_SANITIZE:-0}" != 1 ]; then
     echo "== ASan + UBSan build and tests"
     ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
     UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-        run_suite build-sanitize -Db_sanitize=address,undefined -Db_lundef=false
+        run_suite build-sanitize -Db_sanitize=address,undefined \
+        -Db_lundef=false || status=1
 fi
-echo "run-all: all suites passed"
+
+# One closing line over every build: "N passed, N failed, N skipped".
+# shellcheck disable=SC2086
+python3 - $logs <<'PY'
+import json, sys
+counts = {"OK": 0, "FAIL": 0, "SKIP": 0}
+for path in sys.argv[1:]:
+    for line in open(path):
+        r = json.loads(line)["result"]
+        key = "OK" if r in ("OK", "EXPECTEDFAIL") else "SKIP" if r == "SKIP" else "FAIL"
+        counts[key] += 1
+print("%d passed, %d failed, %d skipped" % (counts["OK"], counts["FAIL"], counts["SKIP"]))
+PY
+exit $status
