@@ -299,7 +299,255 @@ MDATA_EXPORT const uint8_t *mdata_v1_reply_value(const mdata_v1_reply_t *r,
 MDATA_EXPORT size_t mdata_v1_encode_success(const void *value, size_t len,
                                             char *dst, size_t cap);
 
-/* @@CLIENT-API@@ (client, options and blocking API go here) */
+/* ------------------------------------------------------------------ */
+/* Options                                                             */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Client options: an opaque object with setters, so it can grow without
+ * breaking the ABI. Every setter returns 0 or MDATA_EINVAL (NULL object or
+ * value out of range). Defaults are listed in doc/defaults.md and next to
+ * each setter. A client copies what it needs from the options at
+ * mdata_client_new: the object may be freed or reused afterwards.
+ */
+typedef struct mdata_options mdata_options_t;
+
+/* New options holding every default. Owned; free with mdata_options_free.
+ * Errors: MDATA_EINVAL (out NULL), MDATA_ENOMEM. */
+MDATA_EXPORT MDATA_WARN_UNUSED int mdata_options_new(mdata_options_t **out);
+/* Accepts NULL. */
+MDATA_EXPORT void mdata_options_free(mdata_options_t *opts);
+/*
+ * Device or socket path (copied). NULL (the default) selects the
+ * environment variable MDATA_DEVICE if set, else auto-detection: the zone
+ * sockets /.zonecontrol/metadata.sock, /native/.zonecontrol/metadata.sock,
+ * /var/run/smartdc/metadata.sock, then the serial device (/dev/ttyS1 on
+ * Linux, /dev/cuau1 on FreeBSD). A path that is a socket is used as a unix
+ * socket, a character device as a serial line.
+ */
+MDATA_EXPORT int mdata_options_set_device(mdata_options_t *opts,
+                                          const char *path);
+/* Total deadline of every request, from submission to callback, including
+ * waiting for the device lock, handshake and retries. Default 30000 ms;
+ * 1 .. 86400000. */
+MDATA_EXPORT int mdata_options_set_timeout_ms(mdata_options_t *opts,
+                                              uint64_t ms);
+/* How long one attempt of a GET or KEYS waits for its reply before the
+ * line is resynchronised and the request retried. Default 3000 ms. */
+MDATA_EXPORT int mdata_options_set_attempt_timeout_ms(mdata_options_t *opts,
+                                                      uint64_t ms);
+/* The same for PUT and DELETE, which the host answers only after an update
+ * that can take seconds. Default 15000 ms. */
+MDATA_EXPORT int mdata_options_set_write_timeout_ms(mdata_options_t *opts,
+                                                    uint64_t ms);
+/* How long the handshake waits for the "invalid command" barrier or the
+ * NEGOTIATE answer before probing again. Default 2000 ms. */
+MDATA_EXPORT int mdata_options_set_handshake_timeout_ms(mdata_options_t *opts,
+                                                        uint64_t ms);
+/* Attempts per request (first try included), 1 .. 100. Default 4. */
+MDATA_EXPORT int mdata_options_set_max_attempts(mdata_options_t *opts,
+                                                unsigned n);
+/* Backoff before a retry: initial_ms before the 2nd attempt, doubling up to
+ * max_ms. Defaults 100 ms and 2000 ms; initial <= max. */
+MDATA_EXPORT int mdata_options_set_backoff_ms(mdata_options_t *opts,
+                                              uint64_t initial_ms,
+                                              uint64_t max_ms);
+/* Largest value (decoded bytes) a reply may carry; a larger reply fails
+ * its request with MDATA_ETOOBIG. Default 64 MiB; 1 KiB .. 1 GiB. */
+MDATA_EXPORT int mdata_options_set_max_reply(mdata_options_t *opts,
+                                             size_t bytes);
+/* V2 requests on the wire at once on one connection (V1 is always 1).
+ * Default 16; 1 .. 1024. */
+MDATA_EXPORT int mdata_options_set_max_inflight(mdata_options_t *opts,
+                                                unsigned n);
+/* Requests a client holds at once (queued plus in flight); a submit past
+ * it fails with MDATA_EBUSY. Default 4096; 1 .. 1000000. */
+MDATA_EXPORT int mdata_options_set_max_pending(mdata_options_t *opts,
+                                               unsigned n);
+
+/* ------------------------------------------------------------------ */
+/* Client (asynchronous, on a libuv loop)                              */
+/* ------------------------------------------------------------------ */
+
+struct uv_loop_s; /* uv_loop_t; this header does not include uv.h */
+
+typedef struct mdata_client mdata_client_t;
+
+/*
+ * The outcome of one request, passed to its callback. Borrowed: valid
+ * until the callback returns; copy what you need. Never NULL in a
+ * callback, so the attempt count is readable for failures too.
+ */
+typedef struct mdata_reply mdata_reply_t;
+
+/* Same as the callback's status. */
+MDATA_EXPORT int mdata_reply_status(const mdata_reply_t *reply);
+/*
+ * The reply's bytes: the value (GET), the LF-joined key names without a
+ * trailing LF (KEYS), "OK" (PUT, DELETE) when the status is 0; the host's
+ * message when the status is MDATA_EREMOTE; empty otherwise. Borrowed like
+ * the reply. Never NULL; a NUL byte follows the len bytes (not counted).
+ */
+MDATA_EXPORT const uint8_t *mdata_reply_value(const mdata_reply_t *reply,
+                                              size_t *len);
+/* How many times the request was sent (1 when no retry was needed). */
+MDATA_EXPORT unsigned mdata_reply_attempts(const mdata_reply_t *reply);
+
+/*
+ * Request callback. status: 0, MDATA_ENOTFOUND (host said NOTFOUND),
+ * MDATA_EREMOTE (host said FAILURE; the message is the reply's value),
+ * MDATA_ETIMEDOUT (deadline passed or attempts used up), MDATA_ECANCELED
+ * (cancel or close), MDATA_ENOTSUP (PUT/DELETE on a V1 host, or the host
+ * does not know the command), MDATA_ETOOBIG (reply over the maximum),
+ * MDATA_ELOCKED (the serial device stayed locked by another process until
+ * the deadline), MDATA_ECLOSED / MDATA_EIO (connection lost), MDATA_ENODEV
+ * and other open errors.
+ * Guarantees: if the submit call returns an error the callback is never
+ * called; if it returns 0 the callback runs exactly once, never inside the
+ * submit call, only from the loop. Closing the client or submitting new
+ * requests from inside a callback is allowed.
+ */
+typedef void (*mdata_reply_cb)(mdata_client_t *client, int status,
+                               const mdata_reply_t *reply, void *userdata);
+/* Close callback: runs once every handle is closed and the client freed. */
+typedef void (*mdata_close_cb)(void *userdata);
+
+/*
+ * Create a client on loop. opts may be NULL for defaults (copied). The
+ * device is chosen now (see mdata_options_set_device) but opened lazily by
+ * the first request; the connection, its lock and its handshake are then
+ * kept for the next requests until close or loss. *out is owned: release
+ * with mdata_client_close. Errors: MDATA_EINVAL, MDATA_ENOMEM,
+ * MDATA_ENODEV (auto-detection found nothing, or the path is neither a
+ * socket nor a character device; err->text says which). err may be NULL.
+ * Thread: the client belongs to the thread running loop.
+ */
+MDATA_EXPORT MDATA_WARN_UNUSED int mdata_client_new(struct uv_loop_s *loop,
+                                                    const mdata_options_t *opts,
+                                                    mdata_client_t **out,
+                                                    mdata_error_t *err);
+
+/*
+ * Close: pending requests complete with MDATA_ECANCELED, the device is
+ * unlocked (serial termios restored) and closed, then cb(userdata) runs
+ * from the loop (cb may be NULL) and the client is freed. Safe from inside
+ * a request callback. Calling it twice is an error (ignored).
+ */
+MDATA_EXPORT void mdata_client_close(mdata_client_t *client, mdata_close_cb cb,
+                                     void *userdata);
+
+/* Arbitrary user data slot. */
+MDATA_EXPORT void mdata_client_set_data(mdata_client_t *client, void *data);
+MDATA_EXPORT void *mdata_client_get_data(const mdata_client_t *client);
+
+/* The protocol the host negotiated: 2, 1, or 0 before the handshake. */
+MDATA_EXPORT int mdata_client_protocol(const mdata_client_t *client);
+/* The device or socket path in use (borrowed, lives as long as client). */
+MDATA_EXPORT const char *mdata_client_device(const mdata_client_t *client);
+
+/*
+ * Submit requests. key is a NUL-terminated byte string: it must be
+ * non-empty, without leading or trailing white space and without CR or LF
+ * (the host cannot address such keys), else MDATA_EINVAL. A PUT value may
+ * hold any bytes (NUL included) but not be empty (the host refuses it:
+ * MDATA_EINVAL; use mdata_delete). Inputs are copied. req_id (may be NULL)
+ * gets an id for mdata_client_cancel. Other errors: MDATA_ECLOSED (client
+ * closing, or its connection was lost), MDATA_EBUSY (max_pending
+ * reached), MDATA_ENOMEM. Callback contract: see mdata_reply_cb.
+ * GET: the value of key. KEYS: the LF-joined names of the keys a guest can
+ * list. PUT: store value under key (V2 hosts only, else MDATA_ENOTSUP in
+ * the callback). DELETE: remove key (V2 only; absent keys succeed).
+ */
+MDATA_EXPORT MDATA_WARN_UNUSED int mdata_get(mdata_client_t *client,
+                                             const char *key, mdata_reply_cb cb,
+                                             void *userdata, uint32_t *req_id);
+MDATA_EXPORT MDATA_WARN_UNUSED int mdata_keys(mdata_client_t *client,
+                                              mdata_reply_cb cb, void *userdata,
+                                              uint32_t *req_id);
+MDATA_EXPORT MDATA_WARN_UNUSED int mdata_put(mdata_client_t *client,
+                                             const char *key, const void *value,
+                                             size_t len, mdata_reply_cb cb,
+                                             void *userdata, uint32_t *req_id);
+MDATA_EXPORT MDATA_WARN_UNUSED int mdata_delete(mdata_client_t *client,
+                                                const char *key,
+                                                mdata_reply_cb cb,
+                                                void *userdata,
+                                                uint32_t *req_id);
+
+/*
+ * Cancel a request: its callback runs from the loop with MDATA_ECANCELED
+ * (never inside this call). A PUT or DELETE already sent may still take
+ * effect on the host. Errors: MDATA_EINVAL (no such pending request).
+ */
+MDATA_EXPORT int mdata_client_cancel(mdata_client_t *client, uint32_t req_id);
+
+/* Check a key as the submit calls do; err->text explains a rejection.
+ * Returns 0 or MDATA_EINVAL. Any thread. */
+MDATA_EXPORT int mdata_key_check(const char *key, mdata_error_t *err);
+
+/* Counters a client keeps since its creation, for mdata_client_counter. */
+typedef enum mdata_counter {
+    MDATA_COUNTER_REQUESTS = 0, /* requests completed (any status) */
+    MDATA_COUNTER_ATTEMPTS,     /* requests sent, retries included */
+    MDATA_COUNTER_RETRIES,      /* attempts after the first */
+    MDATA_COUNTER_TIMEOUTS,     /* attempts whose reply never came */
+    MDATA_COUNTER_RESYNCS,      /* probes sent after the first handshake */
+    MDATA_COUNTER_CRC_ERRORS,   /* V2 lines with a bad checksum */
+    MDATA_COUNTER_BAD_LINES,    /* junk, bad length, malformed lines */
+    MDATA_COUNTER_STALE,        /* valid frames with an unknown request id */
+    MDATA_COUNTER_TOO_BIG,      /* lines or values over max_reply */
+    MDATA_COUNTER_BYTES_IN,
+    MDATA_COUNTER_BYTES_OUT,
+    MDATA_COUNTER_COUNT_        /* number of counters, not a counter */
+} mdata_counter_t;
+
+/* A counter's value; 0 for an unknown counter. */
+MDATA_EXPORT uint64_t mdata_client_counter(const mdata_client_t *client,
+                                           mdata_counter_t which);
+/* The counter's name ("retries"), "unknown" if not a counter. Any thread. */
+MDATA_EXPORT const char *mdata_counter_name(mdata_counter_t which);
+
+/* ------------------------------------------------------------------ */
+/* Blocking API (a private loop and one client)                        */
+/* ------------------------------------------------------------------ */
+
+/*
+ * For simple programs and language bindings. Each call runs a private
+ * uv loop until its request completes; the request's deadline bounds it.
+ * Never call these from inside a libuv callback. One mdata_sync_t per
+ * thread; distinct handles may be used by distinct threads.
+ */
+typedef struct mdata_sync mdata_sync_t;
+
+/* Create; opts may be NULL (copied). Owned: free with mdata_sync_free.
+ * Errors as mdata_client_new. */
+MDATA_EXPORT MDATA_WARN_UNUSED int mdata_sync_new(const mdata_options_t *opts,
+                                                  mdata_sync_t **out,
+                                                  mdata_error_t *err);
+/* Close the connection (unlocking the device) and free. Accepts NULL. */
+MDATA_EXPORT void mdata_sync_free(mdata_sync_t *sync);
+
+/*
+ * GET key. On success *value (owned, release with mdata_free) holds *len
+ * bytes plus a NUL not counted in *len. Returns 0 or the callback status
+ * codes of mdata_reply_cb; on MDATA_EREMOTE err->text holds the host's
+ * message. *value is NULL on failure. err may be NULL.
+ */
+MDATA_EXPORT int mdata_sync_get(mdata_sync_t *sync, const char *key,
+                                uint8_t **value, size_t *len,
+                                mdata_error_t *err);
+/* KEYS: *list gets the LF-joined key names, as mdata_sync_get. */
+MDATA_EXPORT int mdata_sync_keys(mdata_sync_t *sync, uint8_t **list,
+                                 size_t *len, mdata_error_t *err);
+/* PUT key = value (len bytes, copied). */
+MDATA_EXPORT int mdata_sync_put(mdata_sync_t *sync, const char *key,
+                                const void *value, size_t len,
+                                mdata_error_t *err);
+/* DELETE key. */
+MDATA_EXPORT int mdata_sync_delete(mdata_sync_t *sync, const char *key,
+                                   mdata_error_t *err);
+/* The underlying client, for mdata_client_counter / _protocol. Borrowed. */
+MDATA_EXPORT mdata_client_t *mdata_sync_client(mdata_sync_t *sync);
 
 /* @@TYPES-API@@ (typed nics, routes, resolvers go here) */
 

@@ -1,0 +1,653 @@
+/*
+ * Engine core: configuration, the request table, output buffer, deadlines,
+ * retries and sending. Line handling is in rx.c.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/engine_int.h"
+
+void mdata__engine_config_defaults(mdata__engine_config_t *cfg)
+{
+    memset(cfg, 0, sizeof(*cfg));
+    cfg->timeout_ms = 30000;
+    cfg->read_attempt_ms = 3000;
+    cfg->write_attempt_ms = 15000;
+    cfg->handshake_ms = 2000;
+    cfg->backoff_initial_ms = 100;
+    cfg->backoff_max_ms = 2000;
+    cfg->max_attempts = 4;
+    cfg->max_inflight = 16;
+    cfg->max_pending = 4096;
+    cfg->max_reply = (size_t)64 << 20;
+}
+
+/* Longest line a reply of max_reply bytes can take. */
+static size_t max_line_for(size_t max_reply)
+{
+    return mdata_frame_encoded_size(MDATA_REQID_MAX, MDATA_CODE_MAX,
+                                    max_reply);
+}
+
+int mdata__engine_new(const mdata__engine_config_t *cfg,
+                      mdata__engine_t **out)
+{
+    mdata__engine_t *e;
+    int rc;
+
+    if (cfg == NULL || out == NULL || cfg->max_attempts == 0 ||
+        cfg->max_inflight == 0 || cfg->max_pending == 0 ||
+        cfg->max_reply == 0 || cfg->timeout_ms == 0)
+        return MDATA_EINVAL;
+    e = calloc(1, sizeof(*e));
+    if (e == NULL)
+        return MDATA_ENOMEM;
+    e->cfg = *cfg;
+    e->wait_status = MDATA_ETIMEDOUT;
+    rc = mdata_decoder_new(max_line_for(cfg->max_reply), &e->dec);
+    if (rc == 0)
+        rc = mdata_v1_reply_new(cfg->max_reply, &e->v1);
+    if (rc < 0) {
+        mdata__engine_free(e);
+        return rc;
+    }
+    *out = e;
+    return 0;
+}
+
+static void req_free(mdata__req_t *r)
+{
+    if (r == NULL)
+        return;
+    free(r->key);
+    free(r->arg);
+    free(r->val);
+    free(r);
+}
+
+static void list_free(req_list_t *l)
+{
+    mdata__req_t *r, *n;
+
+    for (r = l->head; r != NULL; r = n) {
+        n = r->next;
+        req_free(r);
+    }
+    l->head = l->tail = NULL;
+    l->n = 0;
+}
+
+void mdata__engine_free(mdata__engine_t *e)
+{
+    if (e == NULL)
+        return;
+    list_free(&e->queued);
+    list_free(&e->inflight);
+    list_free(&e->done);
+    req_free(e->taken);
+    mdata_decoder_free(e->dec);
+    mdata_v1_reply_free(e->v1);
+    free(e->out);
+    free(e->scratch);
+    free(e);
+}
+
+/* ---- lists ---- */
+
+static req_list_t *list_of(mdata__engine_t *e, int where)
+{
+    return where == RQ_QUEUED ? &e->queued
+           : where == RQ_INFLIGHT ? &e->inflight
+                                  : &e->done;
+}
+
+static void list_unlink(req_list_t *l, mdata__req_t *r)
+{
+    if (r->prev)
+        r->prev->next = r->next;
+    else
+        l->head = r->next;
+    if (r->next)
+        r->next->prev = r->prev;
+    else
+        l->tail = r->prev;
+    r->prev = r->next = NULL;
+    l->n--;
+}
+
+static void list_push(req_list_t *l, mdata__req_t *r)
+{
+    r->next = NULL;
+    r->prev = l->tail;
+    if (l->tail)
+        l->tail->next = r;
+    else
+        l->head = r;
+    l->tail = r;
+    l->n++;
+}
+
+void mdata__req_move(mdata__engine_t *e, mdata__req_t *r, int where)
+{
+    list_unlink(list_of(e, r->where), r);
+    r->where = where;
+    list_push(list_of(e, where), r);
+}
+
+void mdata__req_finish(mdata__engine_t *e, mdata__req_t *r, int status,
+                       uint8_t *val, size_t len)
+{
+    free(r->val);
+    r->val = val;
+    r->val_len = val != NULL ? len : 0;
+    r->status = status;
+    e->counters[MDATA_COUNTER_REQUESTS]++;
+    mdata__req_move(e, r, RQ_DONE);
+}
+
+/* ---- keys ---- */
+
+static int is_space(int c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' ||
+           c == '\f';
+}
+
+int mdata__check_key(const char *key, mdata_error_t *err)
+{
+    size_t n;
+
+    if (key == NULL)
+        return mdata__error(err, MDATA_EINVAL, 0, 0, "key is NULL");
+    n = strlen(key);
+    if (n == 0)
+        return mdata__error(err, MDATA_EINVAL, 0, 0,
+                            "key is empty: the host cannot address it");
+    if (strpbrk(key, "\r\n") != NULL)
+        return mdata__error(err, MDATA_EINVAL, 0,
+                            (size_t)(strpbrk(key, "\r\n") - key),
+                            "key contains a line break: the host cannot "
+                            "address it");
+    if (is_space((unsigned char)key[0]))
+        return mdata__error(err, MDATA_EINVAL, 0, 0,
+                            "key begins with white space: the host trims "
+                            "keys and cannot address it");
+    if (is_space((unsigned char)key[n - 1]))
+        return mdata__error(err, MDATA_EINVAL, 0, n - 1,
+                            "key ends with white space: the host trims keys "
+                            "and cannot address it");
+    return 0;
+}
+
+/* ---- output ---- */
+
+int mdata__out_append(mdata__engine_t *e, const void *p, size_t n)
+{
+    if (e->out_end + n > e->out_cap && e->out_start > 0) {
+        memmove(e->out, e->out + e->out_start, e->out_end - e->out_start);
+        e->out_base += e->out_start;
+        e->out_end -= e->out_start;
+        e->out_start = 0;
+    }
+    if (e->out_end + n > e->out_cap) {
+        size_t ncap = e->out_cap ? e->out_cap : 4096;
+        char *nb;
+
+        while (ncap < e->out_end + n)
+            ncap *= 2;
+        nb = realloc(e->out, ncap);
+        if (nb == NULL)
+            return MDATA_ENOMEM;
+        e->out = nb;
+        e->out_cap = ncap;
+    }
+    if (p != NULL)
+        memcpy(e->out + e->out_end, p, n);
+    e->out_end += n;
+    e->counters[MDATA_COUNTER_BYTES_OUT] += n;
+    return 0;
+}
+
+const char *mdata__engine_output(const mdata__engine_t *e, size_t *len)
+{
+    *len = e->out_end - e->out_start;
+    return e->out != NULL ? e->out + e->out_start : "";
+}
+
+static uint64_t attempt_ms(const mdata__engine_t *e, const mdata__req_t *r)
+{
+    return r->op == MDATA__OP_PUT || r->op == MDATA__OP_DELETE
+               ? e->cfg.write_attempt_ms
+               : e->cfg.read_attempt_ms;
+}
+
+void mdata__engine_output_done(mdata__engine_t *e, size_t n, uint64_t now)
+{
+    uint64_t pos;
+    mdata__req_t *r;
+
+    if (n > e->out_end - e->out_start)
+        n = e->out_end - e->out_start;
+    e->out_start += n;
+    pos = e->out_base + e->out_start;
+    if (e->out_start == e->out_end) {
+        e->out_base += e->out_start;
+        e->out_start = e->out_end = 0;
+    }
+    /* An attempt's reply clock starts once its request is on the wire. */
+    for (r = e->inflight.head; r != NULL; r = r->next) {
+        if (!r->written && r->out_end <= pos) {
+            r->written = 1;
+            r->attempt_deadline = now + attempt_ms(e, r);
+        }
+    }
+    mdata__pump(e, now);
+}
+
+/* ---- submit, cancel ---- */
+
+static const char *op_code(int op)
+{
+    switch (op) {
+    case MDATA__OP_GET:
+        return "GET";
+    case MDATA__OP_KEYS:
+        return "KEYS";
+    case MDATA__OP_PUT:
+        return "PUT";
+    default:
+        return "DELETE";
+    }
+}
+
+/* The V2 argument: key, or base64(key) SP base64(value) for PUT. */
+static int build_arg(mdata__req_t *r, const void *val, size_t len)
+{
+    size_t klen = strlen(r->key);
+
+    if (r->op == MDATA__OP_PUT) {
+        size_t kb = mdata_base64_encoded_len(klen);
+        size_t vb = mdata_base64_encoded_len(len);
+
+        r->arg = malloc(kb + 1 + vb);
+        if (r->arg == NULL)
+            return MDATA_ENOMEM;
+        mdata_base64_encode(r->key, klen, (char *)r->arg);
+        r->arg[kb] = ' ';
+        mdata_base64_encode(val, len, (char *)r->arg + kb + 1);
+        r->arg_len = kb + 1 + vb;
+        return 0;
+    }
+    r->arg = malloc(klen + 1);
+    if (r->arg == NULL)
+        return MDATA_ENOMEM;
+    memcpy(r->arg, r->key, klen + 1);
+    r->arg_len = klen;
+    return 0;
+}
+
+int mdata__engine_submit(mdata__engine_t *e, int op, const char *key,
+                         const void *val, size_t len, void *ud, uint64_t now,
+                         uint32_t *id, mdata_error_t *err)
+{
+    mdata__req_t *r;
+    int rc;
+
+    if (op < MDATA__OP_GET || op > MDATA__OP_DELETE)
+        return mdata__error(err, MDATA_EINVAL, 0, 0, "unknown operation");
+    if (op != MDATA__OP_KEYS && (rc = mdata__check_key(key, err)) < 0)
+        return rc;
+    if (op == MDATA__OP_PUT && len == 0)
+        return mdata__error(err, MDATA_EINVAL, 0, 0,
+                            "empty value: the host refuses to PUT it (use "
+                            "DELETE to remove a key)");
+    if (op == MDATA__OP_PUT && val == NULL)
+        return mdata__error(err, MDATA_EINVAL, 0, 0, "value is NULL");
+    if (e->queued.n + e->inflight.n >= e->cfg.max_pending)
+        return mdata__error(err, MDATA_EBUSY, 0, 0,
+                            "%u requests already pending",
+                            e->cfg.max_pending);
+    r = calloc(1, sizeof(*r));
+    if (r == NULL)
+        return mdata__error(err, MDATA_ENOMEM, 0, 0, "out of memory");
+    r->op = op;
+    r->ud = ud;
+    if (op != MDATA__OP_KEYS) {
+        r->key = strdup(key);
+        if (r->key == NULL || build_arg(r, val, len) < 0) {
+            req_free(r);
+            return mdata__error(err, MDATA_ENOMEM, 0, 0, "out of memory");
+        }
+    }
+    if (++e->next_id == 0)
+        e->next_id = 1;
+    r->id = e->next_id;
+    r->deadline = now + e->cfg.timeout_ms;
+    r->where = RQ_QUEUED;
+    list_push(&e->queued, r);
+    if (id != NULL)
+        *id = r->id;
+    mdata__pump(e, now);
+    return 0;
+}
+
+static mdata__req_t *find_id(req_list_t *l, uint32_t id)
+{
+    mdata__req_t *r;
+
+    for (r = l->head; r != NULL; r = r->next)
+        if (r->id == id)
+            return r;
+    return NULL;
+}
+
+int mdata__engine_cancel(mdata__engine_t *e, uint32_t id, uint64_t now)
+{
+    mdata__req_t *r = find_id(&e->queued, id);
+    int was_v1_inflight = 0;
+
+    if (r == NULL) {
+        r = find_id(&e->inflight, id);
+        was_v1_inflight = r != NULL && e->proto == MDATA__PROTO_V1;
+    }
+    if (r == NULL)
+        return MDATA_EINVAL;
+    mdata__req_finish(e, r, MDATA_ECANCELED, NULL, 0);
+    /* A V1 reply carries no id: resync so it cannot answer the next one. */
+    if (was_v1_inflight)
+        mdata__start_probe(e, now);
+    mdata__pump(e, now);
+    return 0;
+}
+
+void mdata__engine_fail_all(mdata__engine_t *e, int status)
+{
+    while (e->inflight.head != NULL)
+        mdata__req_finish(e, e->inflight.head, status, NULL, 0);
+    while (e->queued.head != NULL)
+        mdata__req_finish(e, e->queued.head, status, NULL, 0);
+}
+
+/* ---- connection ---- */
+
+void mdata__engine_connected(mdata__engine_t *e, uint64_t now)
+{
+    e->state = ST_UNSYNCED;
+    e->proto = MDATA__PROTO_UNKNOWN;
+    e->probes = 0;
+    e->extra_barriers = 0;
+    mdata__pump(e, now);
+}
+
+void mdata__engine_lost(mdata__engine_t *e, int status, uint64_t now)
+{
+    (void)now;
+    mdata__engine_fail_all(e, status);
+    e->state = ST_DISCONNECTED;
+    e->proto = MDATA__PROTO_UNKNOWN;
+    e->out_base += e->out_end;
+    e->out_start = e->out_end = 0;
+    mdata_decoder_reset(e->dec);
+    e->pfx_len = 0;
+    e->partial = 0;
+}
+
+int mdata__engine_want_connect(const mdata__engine_t *e)
+{
+    return e->state == ST_DISCONNECTED && e->queued.n > 0;
+}
+
+int mdata__engine_busy(const mdata__engine_t *e)
+{
+    return e->queued.n > 0 || e->inflight.n > 0 || e->done.n > 0 ||
+           e->state == ST_PROBING || e->state == ST_NEGOTIATING ||
+           e->state == ST_NEG_DRAIN;
+}
+
+void mdata__engine_set_wait_status(mdata__engine_t *e, int status)
+{
+    e->wait_status = status;
+}
+
+int mdata__engine_protocol(const mdata__engine_t *e)
+{
+    return e->proto;
+}
+
+uint64_t mdata__engine_counter(const mdata__engine_t *e, int which)
+{
+    if (which < 0 || which >= MDATA_COUNTER_COUNT_)
+        return 0;
+    return e->counters[which];
+}
+
+/* ---- handshake and resync ---- */
+
+void mdata__start_probe(mdata__engine_t *e, uint64_t now)
+{
+    if (e->state == ST_DISCONNECTED)
+        return;
+    if (e->state == ST_PROBING)
+        return; /* one running already */
+    if (e->probes > 0)
+        e->counters[MDATA_COUNTER_RESYNCS]++;
+    e->probes++;
+    e->state = ST_PROBING;
+    e->hs_deadline = now + e->cfg.handshake_ms;
+    (void)mdata__out_append(e, "\n", 1);
+}
+
+static int handshaking(const mdata__engine_t *e)
+{
+    return e->state == ST_PROBING || e->state == ST_NEGOTIATING ||
+           e->state == ST_NEG_DRAIN;
+}
+
+static void handshake_timeout(mdata__engine_t *e, uint64_t now)
+{
+    if (e->queued.n == 0 && e->inflight.n == 0) {
+        /* Nobody waits: stop probing until the next request. */
+        e->state = ST_UNSYNCED;
+        return;
+    }
+    if (e->state == ST_PROBING)
+        e->extra_barriers++; /* the unanswered probe may still be answered */
+    e->state = ST_UNSYNCED;
+    mdata__start_probe(e, now);
+}
+
+/* ---- retries ---- */
+
+static uint64_t backoff(const mdata__engine_t *e, unsigned attempts)
+{
+    uint64_t b = e->cfg.backoff_initial_ms;
+    unsigned i;
+
+    for (i = 1; i < attempts && b < e->cfg.backoff_max_ms; i++)
+        b *= 2;
+    return b < e->cfg.backoff_max_ms ? b : e->cfg.backoff_max_ms;
+}
+
+void mdata__attempt_lost(mdata__engine_t *e, mdata__req_t *r, uint64_t now)
+{
+    e->counters[MDATA_COUNTER_TIMEOUTS]++;
+    if (r->attempts >= e->cfg.max_attempts) {
+        mdata__req_finish(e, r, MDATA_ETIMEDOUT, NULL, 0);
+    } else {
+        r->retry_at = now + backoff(e, r->attempts);
+        r->written = 0;
+        mdata__req_move(e, r, RQ_QUEUED);
+    }
+    /* Whatever got lost may have left the line out of step. */
+    mdata__start_probe(e, now);
+}
+
+/* ---- sending ---- */
+
+static int send_v2(mdata__engine_t *e, mdata__req_t *r)
+{
+    const char *code = op_code(r->op);
+    size_t need = mdata_frame_encoded_size(8, strlen(code), r->arg_len), n;
+    int rc = mdata__out_append(e, NULL, need);
+
+    if (rc < 0)
+        return rc;
+    e->out_end -= need;
+    e->counters[MDATA_COUNTER_BYTES_OUT] -= need;
+    rc = mdata_frame_encode(r->reqid, code, r->arg, r->arg_len,
+                            e->out + e->out_end, need, &n);
+    if (rc < 0)
+        return rc;
+    e->out_end += n;
+    e->counters[MDATA_COUNTER_BYTES_OUT] += n;
+    return 0;
+}
+
+static int send_v1(mdata__engine_t *e, mdata__req_t *r)
+{
+    int rc;
+
+    mdata_v1_reply_reset(e->v1);
+    if (r->op == MDATA__OP_KEYS)
+        return mdata__out_append(e, "KEYS\n", 5);
+    rc = mdata__out_append(e, "GET ", 4);
+    if (rc == 0)
+        rc = mdata__out_append(e, r->key, strlen(r->key));
+    if (rc == 0)
+        rc = mdata__out_append(e, "\n", 1);
+    return rc;
+}
+
+static void send_req(mdata__engine_t *e, mdata__req_t *r)
+{
+    int rc;
+
+    mdata__new_reqid(e, r->reqid);
+    r->attempts++;
+    e->counters[MDATA_COUNTER_ATTEMPTS]++;
+    if (r->attempts > 1)
+        e->counters[MDATA_COUNTER_RETRIES]++;
+    rc = e->proto == MDATA__PROTO_V2 ? send_v2(e, r) : send_v1(e, r);
+    if (rc < 0) {
+        mdata__req_finish(e, r, rc, NULL, 0);
+        return;
+    }
+    r->out_end = e->out_base + e->out_end;
+    r->written = 0;
+    mdata__req_move(e, r, RQ_INFLIGHT);
+}
+
+static void send_queued(mdata__engine_t *e, uint64_t now)
+{
+    mdata__req_t *r, *n;
+
+    for (r = e->queued.head; r != NULL && e->state == ST_READY; r = n) {
+        n = r->next;
+        if (e->proto == MDATA__PROTO_V1 &&
+            (r->op == MDATA__OP_PUT || r->op == MDATA__OP_DELETE)) {
+            mdata__req_finish(e, r, MDATA_ENOTSUP, NULL, 0);
+            continue;
+        }
+        if (r->retry_at > now)
+            continue;
+        if (e->inflight.n >=
+            (e->proto == MDATA__PROTO_V2 ? e->cfg.max_inflight : 1))
+            break;
+        send_req(e, r);
+    }
+}
+
+/* ---- the pump: everything time-driven ---- */
+
+static void expire(mdata__engine_t *e, req_list_t *l, uint64_t now)
+{
+    mdata__req_t *r, *n;
+
+    for (r = l->head; r != NULL; r = n) {
+        n = r->next;
+        if (r->deadline <= now) {
+            int v1_inflight =
+                r->where == RQ_INFLIGHT && e->proto == MDATA__PROTO_V1;
+
+            e->counters[MDATA_COUNTER_TIMEOUTS] += r->where == RQ_INFLIGHT;
+            mdata__req_finish(e, r,
+                              e->state == ST_DISCONNECTED ? e->wait_status
+                                                          : MDATA_ETIMEDOUT,
+                              NULL, 0);
+            if (v1_inflight)
+                mdata__start_probe(e, now);
+        }
+    }
+}
+
+void mdata__pump(mdata__engine_t *e, uint64_t now)
+{
+    mdata__req_t *r, *n;
+
+    e->now = now;
+    expire(e, &e->queued, now);
+    expire(e, &e->inflight, now);
+    for (r = e->inflight.head; r != NULL; r = n) {
+        n = r->next;
+        if (r->written && r->attempt_deadline <= now)
+            mdata__attempt_lost(e, r, now);
+    }
+    if (handshaking(e) && e->hs_deadline <= now)
+        handshake_timeout(e, now);
+    if (e->state == ST_UNSYNCED && (e->queued.n > 0 || e->inflight.n > 0))
+        mdata__start_probe(e, now);
+    if (e->state == ST_READY)
+        send_queued(e, now);
+}
+
+void mdata__engine_tick(mdata__engine_t *e, uint64_t now)
+{
+    mdata__pump(e, now);
+}
+
+uint64_t mdata__engine_next_deadline(const mdata__engine_t *e)
+{
+    uint64_t t = UINT64_MAX;
+    const mdata__req_t *r;
+
+#define MIN_T(x)                                                              \
+    do {                                                                      \
+        if ((x) < t)                                                          \
+            t = (x);                                                          \
+    } while (0)
+    for (r = e->queued.head; r != NULL; r = r->next) {
+        MIN_T(r->deadline);
+        if (e->state == ST_READY && r->retry_at > e->now)
+            MIN_T(r->retry_at);
+    }
+    for (r = e->inflight.head; r != NULL; r = r->next) {
+        MIN_T(r->deadline);
+        if (r->written)
+            MIN_T(r->attempt_deadline);
+    }
+    if (handshaking(e))
+        MIN_T(e->hs_deadline);
+#undef MIN_T
+    return t;
+}
+
+int mdata__engine_next_done(mdata__engine_t *e, mdata__done_t *done)
+{
+    mdata__req_t *r = e->done.head;
+    static const uint8_t empty[1];
+
+    req_free(e->taken);
+    e->taken = NULL;
+    if (r == NULL)
+        return 0;
+    list_unlink(&e->done, r);
+    e->taken = r;
+    done->id = r->id;
+    done->op = r->op;
+    done->status = r->status;
+    done->value = r->val != NULL ? r->val : empty;
+    done->value_len = r->val_len;
+    done->attempts = r->attempts;
+    done->ud = r->ud;
+    return 1;
+}

@@ -1,0 +1,135 @@
+/*
+ * The sans-I/O client core. Bytes read from the device and the current
+ * time go in; bytes to write, completed requests and the next deadline come
+ * out. It owns the handshake, the request table, request-id matching,
+ * deadlines, bounded retries and resynchronisation. It never sleeps, never
+ * reads a clock and never touches a file descriptor (apart from reading
+ * random bytes for request ids, which a test may replace).
+ *
+ * Time is any monotonic millisecond counter chosen by the caller.
+ */
+#ifndef MDATA_ENGINE_H
+#define MDATA_ENGINE_H
+
+#include <stdint.h>
+
+#include "common/common.h"
+
+/* Operations. */
+enum {
+    MDATA__OP_GET = 1,
+    MDATA__OP_KEYS,
+    MDATA__OP_PUT,
+    MDATA__OP_DELETE
+};
+
+/* What the engine knows about the peer's protocol. */
+enum {
+    MDATA__PROTO_UNKNOWN = 0,
+    MDATA__PROTO_V1 = 1,
+    MDATA__PROTO_V2 = 2
+};
+
+/* Source of request ids; returns 32 random bits. */
+typedef uint32_t (*mdata__random_fn)(void *ctx);
+
+typedef struct mdata__engine_config {
+    uint64_t timeout_ms;             /* total deadline of a request */
+    uint64_t read_attempt_ms;        /* per-attempt reply wait, GET/KEYS */
+    uint64_t write_attempt_ms;       /* per-attempt reply wait, PUT/DELETE */
+    uint64_t handshake_ms;           /* wait for a probe or NEGOTIATE reply */
+    uint64_t backoff_initial_ms;     /* wait before the 2nd attempt */
+    uint64_t backoff_max_ms;         /* the wait doubles up to this */
+    unsigned max_attempts;           /* attempts per request, >= 1 */
+    unsigned max_inflight;           /* V2 requests on the wire at once */
+    unsigned max_pending;            /* requests held at once (EBUSY) */
+    size_t max_reply;                /* largest value accepted, bytes */
+    mdata__random_fn random;         /* NULL: getrandom/urandom */
+    void *random_ctx;
+} mdata__engine_config_t;
+
+typedef struct mdata__engine mdata__engine_t;
+
+/* A completed request, borrowed until the next next_done call or free. */
+typedef struct mdata__done {
+    uint32_t id;
+    int op;
+    int status;           /* 0, or MDATA_E* */
+    const uint8_t *value; /* SUCCESS value or FAILURE message; never NULL */
+    size_t value_len;
+    unsigned attempts;
+    void *ud;
+} mdata__done_t;
+
+/* Fill cfg with the documented defaults (doc/defaults.md). */
+void mdata__engine_config_defaults(mdata__engine_config_t *cfg);
+
+int mdata__engine_new(const mdata__engine_config_t *cfg,
+                      mdata__engine_t **out);
+void mdata__engine_free(mdata__engine_t *e);
+
+/*
+ * Check a key the host can address: non-empty, no leading or trailing
+ * white space, no LF or CR anywhere. Returns 0 or MDATA_EINVAL with text.
+ */
+int mdata__check_key(const char *key, mdata_error_t *err);
+
+/*
+ * Queue a request. key is NUL-terminated (ignored for KEYS); val/len the
+ * PUT value. Inputs are copied. *id gets a handle for cancel. Errors:
+ * MDATA_EINVAL (bad key, empty PUT value), MDATA_EBUSY, MDATA_ENOMEM.
+ */
+int mdata__engine_submit(mdata__engine_t *e, int op, const char *key,
+                         const void *val, size_t len, void *ud, uint64_t now,
+                         uint32_t *id, mdata_error_t *err);
+
+/* Complete request id with MDATA_ECANCELED. MDATA_EINVAL if unknown. */
+int mdata__engine_cancel(mdata__engine_t *e, uint32_t id, uint64_t now);
+
+/* Complete every request not yet done with status. */
+void mdata__engine_fail_all(mdata__engine_t *e, int status);
+
+/* The transport is open: start the handshake. */
+void mdata__engine_connected(mdata__engine_t *e, uint64_t now);
+
+/* The transport is gone: fail every request with status, forget state. */
+void mdata__engine_lost(mdata__engine_t *e, int status, uint64_t now);
+
+/* 1 when requests wait and there is no connection. */
+int mdata__engine_want_connect(const mdata__engine_t *e);
+
+/* 1 while the engine is busy: requests held or a handshake running. */
+int mdata__engine_busy(const mdata__engine_t *e);
+
+/*
+ * Status given to requests whose deadline passes while no connection
+ * exists (MDATA_ETIMEDOUT by default; the client sets MDATA_ELOCKED while
+ * it waits for the device lock).
+ */
+void mdata__engine_set_wait_status(mdata__engine_t *e, int status);
+
+/* Bytes read from the device. Errors: MDATA_ENOMEM. */
+int mdata__engine_feed(mdata__engine_t *e, const void *data, size_t len,
+                       uint64_t now);
+
+/* Let time pass: expire deadlines, retry, resend probes. */
+void mdata__engine_tick(mdata__engine_t *e, uint64_t now);
+
+/* Bytes waiting to be written (borrowed until the next call on e). */
+const char *mdata__engine_output(const mdata__engine_t *e, size_t *len);
+/* n bytes of the output were written. */
+void mdata__engine_output_done(mdata__engine_t *e, size_t n, uint64_t now);
+
+/* The earliest time tick must be called; UINT64_MAX for never. */
+uint64_t mdata__engine_next_deadline(const mdata__engine_t *e);
+
+/* Take the next completed request: 1 and *done filled, or 0. */
+int mdata__engine_next_done(mdata__engine_t *e, mdata__done_t *done);
+
+/* MDATA__PROTO_*. */
+int mdata__engine_protocol(const mdata__engine_t *e);
+
+/* A counter (mdata_counter_t). */
+uint64_t mdata__engine_counter(const mdata__engine_t *e, int which);
+
+#endif

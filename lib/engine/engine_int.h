@@ -1,0 +1,96 @@
+/* Private state of the engine, shared by its files. */
+#ifndef MDATA_ENGINE_INT_H
+#define MDATA_ENGINE_INT_H
+
+#include "engine/engine.h"
+
+/* Connection states. */
+enum {
+    ST_DISCONNECTED = 0, /* no transport */
+    ST_UNSYNCED,         /* transport open, not in sync, nothing to do */
+    ST_PROBING,          /* "\n" sent, waiting for "invalid command" */
+    ST_NEGOTIATING,      /* "NEGOTIATE V2" sent */
+    ST_NEG_DRAIN,        /* odd SUCCESS answer to NEGOTIATE: skip to "." */
+    ST_READY
+};
+
+/* Where a request is. */
+enum { RQ_QUEUED = 0, RQ_INFLIGHT, RQ_DONE };
+
+typedef struct mdata__req mdata__req_t;
+
+struct mdata__req {
+    mdata__req_t *prev, *next; /* in the list of its state */
+    uint32_t id;
+    int op;
+    int where;
+    int orphan;      /* canceled while its V1 reply is due: eat it */
+    void *ud;
+    char *key;       /* NUL-terminated copy (GET, DELETE, PUT) */
+    uint8_t *arg;    /* V2 payload: key, or base64(key) SP base64(value) */
+    size_t arg_len;
+    char reqid[9];   /* of the current attempt */
+    unsigned attempts;
+    uint64_t deadline;   /* total */
+    uint64_t retry_at;   /* queued: not before */
+    uint64_t out_end;    /* in flight: output offset ending its request */
+    int written;         /* in flight: fully handed to the transport */
+    uint64_t attempt_deadline;
+    int status;          /* done */
+    uint8_t *val;
+    size_t val_len;
+};
+
+typedef struct req_list {
+    mdata__req_t *head, *tail;
+    size_t n;
+} req_list_t;
+
+struct mdata__engine {
+    mdata__engine_config_t cfg;
+    int state;
+    int proto;
+    int wait_status;
+    uint64_t now;           /* time of the last pump */
+    uint64_t hs_deadline;   /* probe or negotiate answer due */
+    unsigned probes;        /* probes sent in this connection */
+    unsigned extra_barriers; /* probe answers that may still come */
+    req_list_t queued, inflight, done;
+    mdata__req_t *taken;    /* returned by next_done, freed next call */
+    uint32_t next_id;
+    /* output */
+    char *out;
+    size_t out_start, out_end, out_cap;
+    uint64_t out_base;      /* absolute offset of out[0] */
+    /* input */
+    mdata_decoder_t *dec;
+    mdata_v1_reply_t *v1;
+    char pfx[64];           /* first bytes of the line being received */
+    size_t pfx_len;
+    int partial;            /* a line is partly received */
+    uint8_t *scratch;       /* payload buffer for the next frame */
+    size_t scratch_cap;
+    /* random */
+    uint32_t rnd[16];
+    size_t rnd_left;
+    uint64_t counters[MDATA_COUNTER_COUNT_];
+};
+
+/* engine.c */
+void mdata__req_move(mdata__engine_t *e, mdata__req_t *r, int where);
+void mdata__req_finish(mdata__engine_t *e, mdata__req_t *r, int status,
+                       uint8_t *val, size_t len);
+int mdata__out_append(mdata__engine_t *e, const void *p, size_t n);
+void mdata__start_probe(mdata__engine_t *e, uint64_t now);
+void mdata__pump(mdata__engine_t *e, uint64_t now);
+void mdata__attempt_lost(mdata__engine_t *e, mdata__req_t *r, uint64_t now);
+
+/* rx.c */
+void mdata__rx_line(mdata__engine_t *e, const char *line, size_t len,
+                    uint64_t now);
+void mdata__rx_too_big(mdata__engine_t *e, uint64_t now);
+
+/* reqid.c */
+void mdata__new_reqid(mdata__engine_t *e, char out[9]);
+
+#endif

@@ -1,0 +1,313 @@
+/*
+ * Incoming lines: the handshake barrier, NEGOTIATE, V2 reply frames
+ * matched by request id, V1 replies. Every line that fits nowhere is
+ * counted and skipped. One trailing CR per line is tolerated (the host
+ * itself trims trailing white space, and some serial paths add CR).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/engine_int.h"
+
+static int line_is(const char *line, size_t len, const char *word)
+{
+    return strlen(word) == len && memcmp(line, word, len) == 0;
+}
+
+static mdata__req_t *find_reqid(mdata__engine_t *e, const char *reqid)
+{
+    mdata__req_t *r;
+
+    for (r = e->inflight.head; r != NULL; r = r->next)
+        if (strcmp(r->reqid, reqid) == 0)
+            return r;
+    return NULL;
+}
+
+static void rx_frame(mdata__engine_t *e, const char *line, size_t len)
+{
+    size_t need = mdata_base64_decoded_maxlen(len) + 1;
+    mdata_frame_t f;
+    mdata__req_t *r;
+    uint8_t *val;
+    int rc, status;
+
+    if (need > e->scratch_cap) {
+        uint8_t *n = realloc(e->scratch, need);
+
+        if (n == NULL) {
+            e->counters[MDATA_COUNTER_BAD_LINES]++;
+            return;
+        }
+        e->scratch = n;
+        e->scratch_cap = need;
+    }
+    rc = mdata_frame_parse(line, len, e->scratch, &f, NULL);
+    if (rc == MDATA_ECRC) {
+        e->counters[MDATA_COUNTER_CRC_ERRORS]++;
+        return;
+    }
+    if (rc < 0) {
+        e->counters[MDATA_COUNTER_BAD_LINES]++;
+        return;
+    }
+    r = find_reqid(e, f.reqid);
+    if (r == NULL) {
+        e->counters[MDATA_COUNTER_STALE]++;
+        return;
+    }
+    if (f.payload_len > e->cfg.max_reply) {
+        e->counters[MDATA_COUNTER_TOO_BIG]++;
+        mdata__req_finish(e, r, MDATA_ETOOBIG, NULL, 0);
+        return;
+    }
+    if (strcmp(f.code, "SUCCESS") == 0)
+        status = 0;
+    else if (strcmp(f.code, "NOTFOUND") == 0)
+        status = MDATA_ENOTFOUND;
+    else
+        status = MDATA_EREMOTE;
+    val = e->scratch;
+    val[f.payload_len] = '\0';
+    e->scratch = NULL;
+    e->scratch_cap = 0;
+    mdata__req_finish(e, r, status, val, f.payload_len);
+}
+
+static uint8_t *copy_value(const uint8_t *v, size_t n)
+{
+    uint8_t *c = malloc(n + 1);
+
+    if (c != NULL) {
+        if (n > 0)
+            memcpy(c, v, n);
+        c[n] = '\0';
+    }
+    return c;
+}
+
+static void rx_v1(mdata__engine_t *e, const char *line, size_t len,
+                  uint64_t now)
+{
+    mdata__req_t *r = e->inflight.head;
+    const uint8_t *v;
+    size_t vlen;
+    uint8_t *val;
+    int rc, status;
+
+    if (r == NULL) {
+        e->counters[MDATA_COUNTER_BAD_LINES]++;
+        return;
+    }
+    if (e->extra_barriers > 0 && line_is(line, len, "invalid command")) {
+        e->extra_barriers--;
+        return;
+    }
+    rc = mdata_v1_reply_feed_line(e->v1, line, len);
+    if (rc == 0)
+        return;
+    if (rc < 0) {
+        if (rc == MDATA_ETOOBIG)
+            e->counters[MDATA_COUNTER_TOO_BIG]++;
+        mdata__req_finish(e, r, rc, NULL, 0);
+        mdata__start_probe(e, now); /* skip the rest of that reply */
+        return;
+    }
+    switch (rc) {
+    case MDATA_V1_SUCCESS:
+        status = 0;
+        break;
+    case MDATA_V1_NOTFOUND:
+        status = MDATA_ENOTFOUND;
+        break;
+    case MDATA_V1_INVALID_COMMAND:
+        status = MDATA_ENOTSUP;
+        break;
+    default:
+        status = MDATA_EREMOTE;
+        break;
+    }
+    v = mdata_v1_reply_value(e->v1, &vlen);
+    if (status == MDATA_ENOTFOUND || status == MDATA_ENOTSUP)
+        vlen = 0;
+    val = copy_value(v, vlen);
+    if (val == NULL)
+        status = MDATA_ENOMEM;
+    mdata__req_finish(e, r, status, val, vlen);
+}
+
+static void barrier_reached(mdata__engine_t *e, uint64_t now)
+{
+    if (e->proto == MDATA__PROTO_UNKNOWN) {
+        e->state = ST_NEGOTIATING;
+        e->hs_deadline = now + e->cfg.handshake_ms;
+        (void)mdata__out_append(e, "NEGOTIATE V2\n", 13);
+    } else {
+        e->state = ST_READY;
+    }
+}
+
+static void rx_negotiate(mdata__engine_t *e, const char *line, size_t len)
+{
+    if (line_is(line, len, "V2_OK")) {
+        e->proto = MDATA__PROTO_V2;
+        e->state = ST_READY;
+    } else if (line_is(line, len, "invalid command") &&
+               e->extra_barriers > 0) {
+        e->extra_barriers--; /* a late answer to an earlier probe */
+    } else if (len >= 3 && memcmp(line, "V2 ", 3) == 0) {
+        e->counters[MDATA_COUNTER_BAD_LINES]++; /* someone's old frame */
+    } else if (line_is(line, len, "SUCCESS")) {
+        e->state = ST_NEG_DRAIN;
+    } else {
+        /* NOTFOUND, FAILURE, invalid command, ...: a V1 host. */
+        e->proto = MDATA__PROTO_V1;
+        e->state = ST_READY;
+    }
+}
+
+void mdata__rx_line(mdata__engine_t *e, const char *line, size_t len,
+                    uint64_t now)
+{
+    int is_frame;
+
+    if (len > 0 && line[len - 1] == '\r')
+        len--;
+    is_frame = len >= 3 && memcmp(line, "V2 ", 3) == 0;
+    switch (e->state) {
+    case ST_PROBING:
+        if (line_is(line, len, "invalid command"))
+            barrier_reached(e, now);
+        else if (is_frame && e->proto == MDATA__PROTO_V2)
+            rx_frame(e, line, len); /* replies to requests still count */
+        else
+            e->counters[MDATA_COUNTER_BAD_LINES]++;
+        break;
+    case ST_NEGOTIATING:
+        rx_negotiate(e, line, len);
+        break;
+    case ST_NEG_DRAIN:
+        if (line_is(line, len, ".")) {
+            e->proto = MDATA__PROTO_V1;
+            e->state = ST_READY;
+        }
+        break;
+    case ST_READY:
+        if (e->proto == MDATA__PROTO_V1) {
+            rx_v1(e, line, len, now);
+        } else if (is_frame) {
+            rx_frame(e, line, len);
+        } else if (e->extra_barriers > 0 &&
+                   line_is(line, len, "invalid command")) {
+            e->extra_barriers--;
+        } else {
+            e->counters[MDATA_COUNTER_BAD_LINES]++;
+        }
+        break;
+    default:
+        e->counters[MDATA_COUNTER_BAD_LINES]++;
+        break;
+    }
+}
+
+/* Parse "V2 <len> <crc> <reqid> ..." from the captured line prefix. */
+static int prefix_reqid(const mdata__engine_t *e, char reqid[9])
+{
+    const char *p = e->pfx, *end = e->pfx + e->pfx_len;
+    int field;
+    size_t n;
+
+    for (field = 0; field < 3; field++) {
+        while (p < end && *p != ' ')
+            p++;
+        if (p == end)
+            return 0;
+        p++;
+    }
+    for (n = 0; p + n < end && p[n] != ' ' && n < 8; n++)
+        reqid[n] = p[n];
+    reqid[n] = '\0';
+    return n == 8 && p + n < end && p[n] == ' ';
+}
+
+void mdata__rx_too_big(mdata__engine_t *e, uint64_t now)
+{
+    char reqid[9];
+    mdata__req_t *r = NULL;
+
+    e->counters[MDATA_COUNTER_TOO_BIG]++;
+    if (e->state != ST_READY && e->state != ST_PROBING) {
+        e->counters[MDATA_COUNTER_BAD_LINES]++;
+        return;
+    }
+    if (e->proto == MDATA__PROTO_V2 && e->pfx_len >= 3 &&
+        memcmp(e->pfx, "V2 ", 3) == 0 && prefix_reqid(e, reqid))
+        r = find_reqid(e, reqid);
+    else if (e->proto == MDATA__PROTO_V1 && e->state == ST_READY)
+        r = e->inflight.head;
+    if (r == NULL) {
+        e->counters[MDATA_COUNTER_BAD_LINES]++;
+        return;
+    }
+    mdata__req_finish(e, r, MDATA_ETOOBIG, NULL, 0);
+    mdata__start_probe(e, now);
+}
+
+int mdata__engine_feed(mdata__engine_t *e, const void *data, size_t len,
+                       uint64_t now)
+{
+    const char *p = data;
+    int rc;
+
+    e->counters[MDATA_COUNTER_BYTES_IN] += len;
+    while (len > 0) {
+        const char *lf = memchr(p, '\n', len);
+        size_t seg = lf != NULL ? (size_t)(lf - p) + 1 : len;
+        size_t room = sizeof(e->pfx) - e->pfx_len;
+
+        if (room > 0) {
+            size_t c = seg < room ? seg : room;
+
+            memcpy(e->pfx + e->pfx_len, p, c);
+            e->pfx_len += c;
+        }
+        rc = mdata_decoder_feed(e->dec, p, seg);
+        if (rc < 0)
+            return rc;
+        if (lf != NULL) {
+            const char *line;
+            size_t n;
+
+            while ((rc = mdata_decoder_next_line(e->dec, &line, &n)) != 0) {
+                if (rc == 1)
+                    mdata__rx_line(e, line, n, now);
+                else if (rc == MDATA_ETOOBIG)
+                    mdata__rx_too_big(e, now);
+                else
+                    break;
+            }
+            e->pfx_len = 0;
+            e->partial = 0;
+        } else {
+            e->partial = 1;
+        }
+        p += seg;
+        len -= seg;
+    }
+    if (e->partial) {
+        /* A long reply is streaming in: its attempt clock is an idle
+         * gap while bytes keep coming; the total deadline still holds. */
+        mdata__req_t *r;
+
+        for (r = e->inflight.head; r != NULL; r = r->next) {
+            uint64_t ms = r->op == MDATA__OP_PUT || r->op == MDATA__OP_DELETE
+                              ? e->cfg.write_attempt_ms
+                              : e->cfg.read_attempt_ms;
+
+            if (r->written && r->attempt_deadline < now + ms)
+                r->attempt_deadline = now + ms;
+        }
+    }
+    mdata__pump(e, now);
+    return 0;
+}

@@ -1,0 +1,430 @@
+/* Engine under faults: lost replies, retries, deadlines, corrupt lines. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine-harness.h"
+
+#define CNT(h, c) mdata__engine_counter((h)->e, MDATA_COUNTER_##c)
+
+static void test_engine_bad_lines_skipped(void)
+{
+    eh_t h;
+    eh_req_t r[1];
+    char buf[256];
+    size_t len;
+
+    eh_init(&h, NULL);
+    eh_get(&h, "k");
+    eh_handshake_v2(&h);
+    CU_ASSERT_FATAL(eh_requests(&h, r, 1) == 1);
+    CU_ASSERT_FATAL(mdata_frame_encode(r[0].reqid, "SUCCESS", "right", 5, buf,
+                                       sizeof(buf), &len) == 0);
+    /* stale id */
+    eh_reply(&h, "0badf00d", "SUCCESS", "wrong", 5);
+    /* bad CRC: flip one bit of the payload */
+    buf[len - 3] ^= 1;
+    eh_feed_mem(&h, buf, len);
+    buf[len - 3] ^= 1;
+    /* bad length */
+    eh_feed(&h, "V2 99 265ae1d8 dc4fae17 SUCCESS W10=\n");
+    /* junk */
+    eh_feed(&h, "garbage\n\n");
+    CU_ASSERT_EQUAL(h.ndone, 0);
+    /* the real one, with CRLF (tolerated) */
+    buf[len - 1] = '\r';
+    buf[len] = '\n';
+    eh_feed_mem(&h, buf, len + 1);
+    CU_ASSERT_FATAL(h.ndone == 1);
+    TU_ASSERT_MEM_EQ(h.done[0].value, h.done[0].value_len, "right", 5);
+    CU_ASSERT_EQUAL(CNT(&h, STALE), 1);
+    CU_ASSERT_EQUAL(CNT(&h, CRC_ERRORS), 1);
+    CU_ASSERT_EQUAL(CNT(&h, BAD_LINES), 3);
+    CU_ASSERT_EQUAL(CNT(&h, RETRIES), 0);
+    eh_req_free(r, 1);
+    eh_fini(&h);
+}
+
+static void backoff_cfg(mdata__engine_config_t *c)
+{
+    c->read_attempt_ms = 1000;
+    c->handshake_ms = 500;
+    c->backoff_initial_ms = 200;
+    c->backoff_max_ms = 300;
+    c->max_attempts = 3;
+    c->timeout_ms = 60000;
+}
+
+static void test_engine_lost_reply_retried(void)
+{
+    eh_t h;
+    eh_req_t r[2];
+    uint64_t t0;
+
+    eh_init(&h, backoff_cfg);
+    eh_get(&h, "k");
+    eh_handshake_v2(&h);
+    CU_ASSERT_FATAL(eh_requests(&h, r, 1) == 1);
+    t0 = h.now;
+    CU_ASSERT_EQUAL(mdata__engine_next_deadline(h.e), t0 + 1000);
+    eh_at(&h, t0 + 999);
+    CU_ASSERT(eh_out_is(&h, ""));
+    /* the reply is lost: resync first */
+    eh_at(&h, t0 + 1000);
+    CU_ASSERT(eh_out_is(&h, "\n"));
+    CU_ASSERT_EQUAL(CNT(&h, TIMEOUTS), 1);
+    CU_ASSERT_EQUAL(CNT(&h, RESYNCS), 1);
+    eh_feed(&h, "invalid command\n");
+    /* no renegotiation; the retry waits for its backoff */
+    CU_ASSERT(eh_out_is(&h, ""));
+    CU_ASSERT_EQUAL(mdata__engine_next_deadline(h.e), t0 + 1200);
+    eh_at(&h, t0 + 1200);
+    CU_ASSERT_FATAL(eh_requests(&h, r + 1, 1) == 1);
+    CU_ASSERT(strcmp(r[0].reqid, r[1].reqid) != 0); /* fresh id */
+    /* the first reply arrives late: stale, ignored */
+    eh_reply(&h, r[0].reqid, "SUCCESS", "old", 3);
+    CU_ASSERT_EQUAL(h.ndone, 0);
+    CU_ASSERT_EQUAL(CNT(&h, STALE), 1);
+    eh_reply(&h, r[1].reqid, "SUCCESS", "new", 3);
+    CU_ASSERT_FATAL(h.ndone == 1);
+    CU_ASSERT_EQUAL(h.done[0].attempts, 2);
+    TU_ASSERT_MEM_EQ(h.done[0].value, h.done[0].value_len, "new", 3);
+    CU_ASSERT_EQUAL(CNT(&h, RETRIES), 1);
+    CU_ASSERT_EQUAL(CNT(&h, ATTEMPTS), 2);
+    eh_req_free(r, 2);
+    eh_fini(&h);
+}
+
+static void test_engine_attempts_exhausted(void)
+{
+    eh_t h;
+    eh_req_t r[1];
+    int i;
+
+    eh_init(&h, backoff_cfg);
+    eh_get(&h, "k");
+    eh_handshake_v2(&h);
+    for (i = 0; i < 3; i++) {
+        CU_ASSERT_FATAL(eh_requests(&h, r, 1) == 1);
+        eh_req_free(r, 1);
+        eh_at(&h, h.now + 1000); /* lost */
+        CU_ASSERT(eh_out_is(&h, "\n"));
+        eh_feed(&h, "invalid command\n");
+        if (i < 2)
+            eh_at(&h, mdata__engine_next_deadline(h.e));
+    }
+    CU_ASSERT_FATAL(h.ndone == 1);
+    CU_ASSERT_EQUAL(h.done[0].status, MDATA_ETIMEDOUT);
+    CU_ASSERT_EQUAL(h.done[0].attempts, 3);
+    CU_ASSERT_EQUAL(CNT(&h, TIMEOUTS), 3);
+    CU_ASSERT(!mdata__engine_busy(h.e));
+    eh_fini(&h);
+}
+
+static void short_deadline(mdata__engine_config_t *c)
+{
+    c->timeout_ms = 5000;
+    c->handshake_ms = 1000;
+}
+
+static void test_engine_probe_never_answered(void)
+{
+    eh_t h;
+    uint64_t t0;
+    int probes = 0;
+
+    eh_init(&h, short_deadline);
+    t0 = h.now;
+    eh_get(&h, "k");
+    mdata__engine_connected(h.e, h.now);
+    while (h.ndone == 0) {
+        uint64_t d = mdata__engine_next_deadline(h.e);
+
+        CU_ASSERT_FATAL(d != UINT64_MAX && d <= t0 + 5000);
+        if (eh_out_is(&h, "\n"))
+            probes++;
+        eh_at(&h, d);
+    }
+    CU_ASSERT_EQUAL(h.now, t0 + 5000);
+    CU_ASSERT_EQUAL(h.done[0].status, MDATA_ETIMEDOUT);
+    CU_ASSERT(probes >= 4);
+    CU_ASSERT(CNT(&h, RESYNCS) >= 3);
+    /* nobody waits: probing stops */
+    eh_take(&h);
+    eh_at(&h, h.now + 10000);
+    CU_ASSERT_EQUAL(mdata__engine_next_deadline(h.e), UINT64_MAX);
+    eh_fini(&h);
+}
+
+static void test_engine_probe_retry_late_answers(void)
+{
+    eh_t h;
+    eh_req_t r[1];
+
+    eh_init(&h, short_deadline);
+    eh_get(&h, "k");
+    mdata__engine_connected(h.e, h.now);
+    CU_ASSERT(eh_out_is(&h, "\n"));
+    eh_at(&h, h.now + 1000);
+    CU_ASSERT(eh_out_is(&h, "\n")); /* second probe */
+    /* both probes answered now */
+    eh_feed(&h, "invalid command\n");
+    CU_ASSERT(eh_out_is(&h, "NEGOTIATE V2\n"));
+    eh_feed(&h, "invalid command\nV2_OK\n");
+    CU_ASSERT_EQUAL(mdata__engine_protocol(h.e), MDATA__PROTO_V2);
+    CU_ASSERT_FATAL(eh_requests(&h, r, 1) == 1);
+    eh_req_free(r, 1);
+    eh_fini(&h);
+}
+
+static void test_engine_deadline_while_disconnected(void)
+{
+    eh_t h;
+
+    eh_init(&h, short_deadline);
+    eh_get(&h, "k");
+    mdata__engine_set_wait_status(h.e, MDATA_ELOCKED);
+    CU_ASSERT_EQUAL(mdata__engine_next_deadline(h.e), h.now + 5000);
+    eh_at(&h, h.now + 5000);
+    CU_ASSERT_FATAL(h.ndone == 1);
+    CU_ASSERT_EQUAL(h.done[0].status, MDATA_ELOCKED);
+    eh_fini(&h);
+}
+
+static void slow_write_cfg(mdata__engine_config_t *c)
+{
+    c->read_attempt_ms = 100;
+    c->write_attempt_ms = 5000;
+}
+
+static void test_engine_attempt_clock_starts_when_written(void)
+{
+    eh_t h;
+    uint32_t id;
+    size_t n;
+    const char *out;
+
+    eh_init(&h, slow_write_cfg);
+    CU_ASSERT(mdata__engine_submit(h.e, MDATA__OP_PUT, "k", "v", 1, NULL,
+                                   h.now, &id, NULL) == 0);
+    eh_handshake_v2(&h);
+    /* the PUT is queued for output but not yet written */
+    out = mdata__engine_output(h.e, &n);
+    CU_ASSERT(n > 0 && out[0] == 'V');
+    CU_ASSERT_EQUAL(mdata__engine_next_deadline(h.e), h.now + 30000);
+    h.now += 50000 - 30000 - 1; /* still before the total deadline */
+    h.now = 1000 + 29000;
+    mdata__engine_output_done(h.e, n - 1, h.now);
+    CU_ASSERT_EQUAL(mdata__engine_next_deadline(h.e), 1000 + 30000);
+    mdata__engine_output_done(h.e, 1, h.now);
+    /* PUT waits write_attempt_ms, but the total deadline comes first */
+    CU_ASSERT_EQUAL(mdata__engine_next_deadline(h.e), 1000 + 30000);
+    eh_at(&h, 1000 + 30000);
+    CU_ASSERT_FATAL(h.ndone == 1);
+    CU_ASSERT_EQUAL(h.done[0].status, MDATA_ETIMEDOUT);
+    eh_fini(&h);
+}
+
+static void small_reply(mdata__engine_config_t *c)
+{
+    c->max_reply = 1024;
+}
+
+static void test_engine_reply_too_big(void)
+{
+    eh_t h;
+    eh_req_t r[3];
+    uint8_t big[4096];
+    size_t i;
+
+    eh_init(&h, small_reply);
+    eh_get(&h, "big");
+    eh_get(&h, "small");
+    eh_handshake_v2(&h);
+    CU_ASSERT_FATAL(eh_requests(&h, r, 3) == 2);
+    tu_fill_random(big, sizeof(big), 7);
+    /* fed in small chunks so the decoder sees it grow past its limit */
+    {
+        size_t cap = mdata_frame_encoded_size(8, 7, sizeof(big)), len;
+        char *buf = malloc(cap);
+
+        CU_ASSERT_FATAL(mdata_frame_encode(r[0].reqid, "SUCCESS", big,
+                                           sizeof(big), buf, cap, &len) == 0);
+        for (i = 0; i < len; i += 100)
+            eh_feed_mem(&h, buf + i, len - i < 100 ? len - i : 100);
+        free(buf);
+    }
+    CU_ASSERT_FATAL(h.ndone == 1);
+    CU_ASSERT_EQUAL(h.done[0].status, MDATA_ETOOBIG);
+    CU_ASSERT_EQUAL(CNT(&h, TOO_BIG), 1);
+    /* a resync follows; the other request is unharmed */
+    CU_ASSERT(eh_out_is(&h, "\n"));
+    eh_reply(&h, r[1].reqid, "SUCCESS", "ok", 2);
+    CU_ASSERT_FATAL(h.ndone == 2);
+    CU_ASSERT_EQUAL(h.done[1].status, 0);
+    eh_feed(&h, "invalid command\n");
+    eh_get(&h, "next");
+    CU_ASSERT_FATAL(eh_requests(&h, r + 2, 1) == 1);
+    eh_req_free(r, 3);
+    eh_fini(&h);
+}
+
+static void test_engine_v1_lost_reply(void)
+{
+    eh_t h;
+
+    eh_init(&h, backoff_cfg);
+    eh_get(&h, "k");
+    mdata__engine_connected(h.e, h.now);
+    CU_ASSERT(eh_out_is(&h, "\n"));
+    eh_feed(&h, "invalid command\n");
+    CU_ASSERT(eh_out_is(&h, "NEGOTIATE V2\n"));
+    eh_feed(&h, "invalid command\n"); /* a V1 host */
+    CU_ASSERT(eh_out_is(&h, "GET k\n"));
+    eh_at(&h, h.now + 1000);
+    CU_ASSERT(eh_out_is(&h, "\n"));
+    /* the late half reply is discarded by the barrier */
+    eh_feed(&h, "SUCCESS\nold\ninvalid command\n");
+    eh_at(&h, mdata__engine_next_deadline(h.e));
+    CU_ASSERT(eh_out_is(&h, "GET k\n"));
+    eh_feed(&h, "SUCCESS\nnew\n.\n");
+    CU_ASSERT_FATAL(h.ndone == 1);
+    TU_ASSERT_MEM_EQ(h.done[0].value, h.done[0].value_len, "new", 3);
+    CU_ASSERT_EQUAL(h.done[0].attempts, 2);
+    eh_fini(&h);
+}
+
+/* Many requests through a fake host that drops, corrupts and reorders. */
+static void soak_cfg(mdata__engine_config_t *c)
+{
+    c->read_attempt_ms = 200;
+    c->handshake_ms = 100;
+    c->backoff_initial_ms = 10;
+    c->backoff_max_ms = 40;
+    c->max_attempts = 20;
+    c->max_inflight = 8;
+    c->timeout_ms = 1000000;
+}
+
+static void soak_submit(eh_t *h, int i)
+{
+    char key[32];
+
+    snprintf(key, sizeof(key), "key%d", i);
+    CU_ASSERT_FATAL(mdata__engine_submit(h->e, MDATA__OP_GET, key, NULL, 0,
+                                         (void *)(uintptr_t)i, h->now, NULL,
+                                         NULL) == 0);
+}
+
+static void test_engine_soak_fake_host(void)
+{
+    eh_t h;
+    uint64_t x = 88172645463325252ull;
+    int submitted = 0, i, wrong = 0, line_no = 0;
+
+    eh_init(&h, soak_cfg);
+    for (i = 0; i < 8; i++) {
+        soak_submit(&h, submitted++);
+    }
+    mdata__engine_connected(h.e, h.now);
+    for (;;) {
+        char *p, *lf;
+
+        eh_take(&h);
+        p = h.out;
+        /* the host answers each line it got */
+        while ((lf = memchr(p, '\n', (size_t)(h.out + h.out_len - p)))) {
+            size_t len = (size_t)(lf - p);
+
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            line_no++;
+            if (len == 0) {
+                if (x % 5 != 0)
+                    eh_feed(&h, "invalid command\n");
+            } else if (len == 12 && memcmp(p, "NEGOTIATE V2", 12) == 0) {
+                eh_feed(&h, "V2_OK\n");
+            } else {
+                uint8_t pl[64];
+                mdata_frame_t f;
+                char val[64], buf[256];
+                size_t blen;
+
+                CU_ASSERT_FATAL(mdata_frame_parse(p, len, pl, &f, NULL) == 0);
+                memcpy(val, "v-", 2);
+                memcpy(val + 2, f.payload, f.payload_len);
+                CU_ASSERT_FATAL(mdata_frame_encode(f.reqid, "SUCCESS", val,
+                                                   f.payload_len + 2, buf,
+                                                   sizeof(buf), &blen) == 0);
+                if (x % 7 == 1)
+                    eh_feed(&h, "junk line\n");
+                if (x % 11 == 2)
+                    buf[blen / 2] ^= 4; /* corrupt */
+                if (x % 13 != 3)          /* else dropped */
+                    eh_feed_mem(&h, buf, blen);
+            }
+            p = lf + 1;
+        }
+        h.out_len = 0;
+        /* check and top up */
+        {
+            int k;
+
+            for (k = 0; k < h.ndone; k++) {
+                mdata__done_t *d = &h.done[k];
+
+                /* the value is "v-" + the key of that request */
+                CU_ASSERT(d->status == 0);
+                char expect[40];
+
+                snprintf(expect, sizeof(expect), "v-key%d",
+                         (int)(uintptr_t)d->ud);
+                if (d->status != 0 || d->value_len != strlen(expect) ||
+                    memcmp(d->value, expect, d->value_len) != 0)
+                    wrong++;
+                free(h.vals[k]);
+            }
+            h.ndone = 0;
+        }
+        /* keep 8 requests pending */
+        while (mdata__engine_counter(h.e, MDATA_COUNTER_REQUESTS) + 8 >
+                   (uint64_t)submitted &&
+               submitted < 2000) {
+            soak_submit(&h, submitted++);
+        }
+        if (mdata__engine_counter(h.e, MDATA_COUNTER_REQUESTS) >= 2000)
+            break;
+        {
+            size_t n;
+
+            mdata__engine_output(h.e, &n);
+            if (n == 0) {
+                uint64_t d = mdata__engine_next_deadline(h.e);
+
+                CU_ASSERT_FATAL(d != UINT64_MAX);
+                eh_at(&h, d);
+            }
+        }
+    }
+    CU_ASSERT_EQUAL(wrong, 0);
+    CU_ASSERT_EQUAL(mdata__engine_counter(h.e, MDATA_COUNTER_REQUESTS), 2000);
+    CU_ASSERT(CNT(&h, RETRIES) > 0);
+    CU_ASSERT(CNT(&h, CRC_ERRORS) > 0);
+    eh_fini(&h);
+}
+
+CU_TestInfo engine_fault_tests[] = {
+    {"bad_lines_skipped", test_engine_bad_lines_skipped},
+    {"lost_reply_retried", test_engine_lost_reply_retried},
+    {"attempts_exhausted", test_engine_attempts_exhausted},
+    {"probe_never_answered", test_engine_probe_never_answered},
+    {"probe_retry_late_answers", test_engine_probe_retry_late_answers},
+    {"deadline_while_disconnected", test_engine_deadline_while_disconnected},
+    {"attempt_clock_starts_when_written",
+     test_engine_attempt_clock_starts_when_written},
+    {"reply_too_big", test_engine_reply_too_big},
+    {"v1_lost_reply", test_engine_v1_lost_reply},
+    {"soak_fake_host", test_engine_soak_fake_host},
+    CU_TEST_INFO_NULL,
+};
