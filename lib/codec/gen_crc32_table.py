@@ -1,10 +1,33 @@
 #!/usr/bin/env python3
 """Write the slice-by-16 tables for zlib's CRC-32 (reflected 0xEDB88320)
-as a C header, so the library carries no start-up work and no mutable state."""
+and the carry-less-multiply folding constants as a C header, so the library
+carries no start-up work and no mutable state."""
 import sys
 
 POLY = 0xEDB88320
 SLICES = 16
+P_FULL = 0x104C11DB7  # the generator polynomial, x^32 term included
+
+
+def xpow_mod_p(n: int) -> int:
+    """x^n mod P over GF(2)."""
+    a = 1 << n
+    while a.bit_length() > 32:
+        a ^= P_FULL << (a.bit_length() - 33)
+    return a
+
+
+def reflect64(v: int) -> int:
+    return int(bin(v)[2:].zfill(64)[::-1], 2)
+
+
+def fold_constants(distance: int) -> tuple:
+    """Constants that move a 128-bit block `distance` bits further on:
+    the low quadword (higher-degree coefficients in reflected order) is
+    multiplied by x^(64+distance-1) mod P, the high one by x^(distance-1)
+    mod P, both bit-reflected over 64 bits (the -1 accounts for the
+    reflected product landing one bit low)."""
+    return reflect64(xpow_mod_p(64 + distance - 1)), reflect64(xpow_mod_p(distance - 1))
 
 
 def main() -> None:
@@ -27,6 +50,9 @@ def main() -> None:
             out.append("    " + ", ".join("0x%08xu" % v for v in t[k][i:i + 6]) + ",")
         out.append("  },")
     out.append("};")
+    for d in (512, 128):
+        lo, hi = fold_constants(d)
+        out.append("static const uint64_t crc32_fold%d[2] = {0x%016xull, 0x%016xull};" % (d, lo, hi))
     with open(sys.argv[1], "w") as f:
         f.write("\n".join(out) + "\n")
 
