@@ -549,7 +549,310 @@ MDATA_EXPORT int mdata_sync_delete(mdata_sync_t *sync, const char *key,
 /* The underlying client, for mdata_client_counter / _protocol. Borrowed. */
 MDATA_EXPORT mdata_client_t *mdata_sync_client(mdata_sync_t *sync);
 
-/* @@TYPES-API@@ (typed nics, routes, resolvers go here) */
+/* ------------------------------------------------------------------ */
+/* Typed network data: sdc:nics, sdc:routes, sdc:resolvers            */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Pure parse functions turn the JSON text the host serves (HOST.md §B) into
+ * immutable C objects. They do no I/O: tests, fuzzers and bindings call
+ * them on any byte buffer. jansson is used inside and never exposed.
+ *
+ * Common rules for every parse function here:
+ *  - the input is json bytes of length len (no NUL needed; a NUL byte
+ *    inside is an error); it is only read during the call (copies input);
+ *  - on success *out gets a new list, owned by the caller, released with
+ *    the matching _free; _dup makes an independent copy;
+ *  - on failure *out is set to NULL, nothing is allocated (no partial
+ *    objects) and err (when not NULL) gets the code and a text naming the
+ *    JSON path of the first problem, e.g.
+ *        nics[1].ips[0]: "10.0.0/24" is not an address
+ *    err->position is the byte offset for JSON syntax errors, else 0;
+ *  - errors: MDATA_EINVAL (json NULL with len > 0, or out NULL),
+ *    MDATA_EJSON (not JSON, wrong shape, a malformed address, MAC, ...),
+ *    MDATA_ERANGE (a number out of range or an array longer than its bound
+ *    below), MDATA_ENOMEM;
+ *  - duplicate object keys are an error; unknown object members are
+ *    ignored by the typed getters (nics keep them for mdata_nic_field_json).
+ * Objects reached through a list (a nic, a route, an mdata_ip_t) are
+ * borrowed from it: valid until the list is freed. Lists are immutable, so
+ * one list may be read from several threads at once.
+ */
+
+/* Bounds the parsers enforce; a longer array fails with MDATA_ERANGE. */
+#define MDATA_NICS_MAX 32             /* nics per VM (SmartOS limit) */
+#define MDATA_NIC_IPS_MAX 20          /* entries of a nic's ips (SmartOS) */
+#define MDATA_NIC_GATEWAYS_MAX 20     /* entries of a nic's gateways */
+#define MDATA_NIC_ARRAY_MAX 64        /* allowed_ips, allowed_dhcp_cids,
+                                         blocked_outgoing_ports */
+#define MDATA_ROUTES_MAX 256          /* entries of sdc:routes */
+#define MDATA_RESOLVERS_MAX 32        /* entries of sdc:resolvers */
+
+/* What an mdata_ip_t holds. */
+typedef enum mdata_ip_family {
+    MDATA_AF_INET = 4,     /* IPv4 address, addr[0..3] */
+    MDATA_AF_INET6 = 6,    /* IPv6 address, addr[0..15] */
+    MDATA_AF_DHCP = 100,   /* the "dhcp" keyword: DHCPv4, no address */
+    MDATA_AF_ADDRCONF = 101 /* the "addrconf" keyword: SLAAC/DHCPv6 */
+} mdata_ip_family_t;
+
+/* Room for the longest address/prefix text, NUL included. */
+#define MDATA_IP_TEXT_MAX 64
+
+/*
+ * One address with its prefix length, or a dhcp/addrconf keyword. A plain
+ * value type: copy it freely.
+ *  family  MDATA_AF_*.
+ *  prefix  0..32 (IPv4) or 0..128 (IPv6); a bare address (no "/len") gets
+ *          the full length (32 or 128), so it reads as a host route;
+ *          0 for the keywords.
+ *  addr    network byte order; IPv4 uses the first 4 bytes; unused bytes
+ *          are 0 (all 0 for the keywords).
+ *  text    the text as it stood in the document, NUL-terminated (for a nic
+ *          normalised from legacy ip/netmask: "<ip>/<prefix>"). Use
+ *          mdata_ip_format for the canonical form.
+ */
+typedef struct mdata_ip {
+    int family;
+    unsigned int prefix;
+    uint8_t addr[16];
+    char text[MDATA_IP_TEXT_MAX];
+} mdata_ip_t;
+
+/* Flags for mdata_ip_parse. */
+enum {
+    MDATA_IP_PREFIX_OPTIONAL = 1, /* "addr" or "addr/len" */
+    MDATA_IP_PREFIX_REQUIRED = 2, /* only "addr/len" */
+    MDATA_IP_KEYWORDS = 4         /* also "dhcp" and "addrconf" */
+};
+
+/*
+ * Parse one address as the host writes it: IPv4 dotted quad (decimal, no
+ * leading zeros), IPv6 (RFC 4291 text, "::" and a trailing dotted quad
+ * allowed, any case, no zone id), each optionally followed by "/len"
+ * (decimal, no leading zeros) as flags allow. With flags 0 only a bare
+ * address is accepted.
+ *  [in]  text, len  the text (no NUL needed).
+ *  [out] out        filled on success; untouched on failure.
+ * Returns 0 or MDATA_EINVAL (err->text says why, err->position where).
+ * Thread-safe; allocates nothing.
+ */
+MDATA_EXPORT int mdata_ip_parse(const char *text, size_t len, unsigned flags,
+                                mdata_ip_t *out, mdata_error_t *err);
+
+/*
+ * Write ip in canonical text (IPv4 dotted quad; IPv6 as RFC 5952: lower
+ * case, the longest run of two or more zero groups as "::"; the keywords
+ * as "dhcp"/"addrconf"), followed by "/<prefix>" when with_prefix is
+ * non-zero and ip is an address. Writes at most cap bytes including the
+ * NUL (buf may be NULL when cap is 0). Returns the length the full text
+ * needs without the NUL (snprintf style), or MDATA_EINVAL for an unknown
+ * family. MDATA_IP_TEXT_MAX always suffices.
+ */
+MDATA_EXPORT int mdata_ip_format(const mdata_ip_t *ip, int with_prefix,
+                                 char *buf, size_t cap);
+
+/* 1 when a and b have the same family, address bytes and prefix, else 0. */
+MDATA_EXPORT int mdata_ip_equal(const mdata_ip_t *a, const mdata_ip_t *b);
+
+/* --- sdc:nics ------------------------------------------------------- */
+
+typedef struct mdata_nic_list mdata_nic_list_t;
+typedef struct mdata_nic mdata_nic_t;
+
+/*
+ * Parse the value of sdc:nics (a JSON array of nic objects, HOST.md §B.1).
+ * Per nic: "mac" is required, every other field is optional; fields that
+ * are present must have the documented type and syntax:
+ *  interface, nic_tag, model, allowed_dhcp_cids[]: strings;
+ *  mac: six 1-2 digit hex groups separated by ':' (any case);
+ *  vlan_id 0..4095; mtu 68..65535; vrrp_vrid 0..255; ports 0..65535
+ *  (integers); primary, allow_*, dhcp_server: booleans;
+ *  network_uuid: a UUID (8-4-4-4-12 hex digits);
+ *  ips[]: "addr/len", "dhcp" or "addrconf"; gateways[], allowed_ips[],
+ *  vrrp_primary_ip: addresses (allowed_ips may carry "/len").
+ * Legacy shapes are normalised so a consumer sees one form:
+ *  - no "ips": "ip" + "netmask" become one address with its prefix
+ *    ("ip":"dhcp" becomes one MDATA_AF_DHCP entry; an "ip" address
+ *    without "netmask", or a non-contiguous netmask, is an error);
+ *  - no "gateways": "gateway" becomes a one-entry gateway list.
+ * When "ips" / "gateways" are present the legacy fields are not read (they
+ * stay reachable through mdata_nic_field_json).
+ * Bounds: MDATA_NICS_MAX nics, MDATA_NIC_IPS_MAX ips, MDATA_NIC_GATEWAYS_MAX
+ * gateways, MDATA_NIC_ARRAY_MAX for the anti-spoof arrays.
+ * Ownership: *out is new (caller frees with mdata_nic_list_free).
+ * Returns 0 or a negative code (see the common rules above).
+ */
+MDATA_EXPORT MDATA_WARN_UNUSED int mdata_nics_parse(const void *json,
+                                                    size_t len,
+                                                    mdata_nic_list_t **out,
+                                                    mdata_error_t *err);
+
+/* Free a nic list and every object borrowed from it. Accepts NULL. */
+MDATA_EXPORT void mdata_nic_list_free(mdata_nic_list_t *list);
+/* Independent copy of list. *out is new. Errors: MDATA_EINVAL, MDATA_ENOMEM. */
+MDATA_EXPORT MDATA_WARN_UNUSED int mdata_nic_list_dup(
+    const mdata_nic_list_t *list, mdata_nic_list_t **out);
+/* Number of nics; 0 for NULL. */
+MDATA_EXPORT size_t mdata_nic_list_count(const mdata_nic_list_t *list);
+/* The i-th nic in document order (borrowed), NULL when i >= count. */
+MDATA_EXPORT const mdata_nic_t *mdata_nic_list_at(const mdata_nic_list_t *list,
+                                                  size_t i);
+/* The first nic with "primary": true (borrowed), or NULL. */
+MDATA_EXPORT const mdata_nic_t *mdata_nic_list_primary(
+    const mdata_nic_list_t *list);
+/* The first nic whose MAC equals mac (borrowed), or NULL. */
+MDATA_EXPORT const mdata_nic_t *mdata_nic_list_find_mac(
+    const mdata_nic_list_t *list, const uint8_t mac[6]);
+/* The first nic whose "interface" equals name (borrowed), or NULL. */
+MDATA_EXPORT const mdata_nic_t *mdata_nic_list_find_interface(
+    const mdata_nic_list_t *list, const char *name);
+/*
+ * The first nic that has addr among its ips (same family and address
+ * bytes; prefix ignored), or NULL (borrowed). This resolves a link-local
+ * route of sdc:routes, whose gateway is one of the VM's own addresses, to
+ * the nic it goes out of.
+ */
+MDATA_EXPORT const mdata_nic_t *mdata_nic_list_find_address(
+    const mdata_nic_list_t *list, const mdata_ip_t *addr);
+
+/* Getters on one nic (nic must not be NULL). Strings are borrowed from the
+ * list, NUL-terminated, NULL when the field is absent. */
+
+/* "interface", e.g. "net0". */
+MDATA_EXPORT const char *mdata_nic_interface(const mdata_nic_t *nic);
+/* "mac" as 6 bytes into out (always present). */
+MDATA_EXPORT void mdata_nic_mac(const mdata_nic_t *nic, uint8_t out[6]);
+/* "mac" in canonical text: lower-case "aa:bb:cc:dd:ee:ff" (never NULL). */
+MDATA_EXPORT const char *mdata_nic_mac_text(const mdata_nic_t *nic);
+/* "nic_tag", e.g. "external", "sdc_overlay/16187209". */
+MDATA_EXPORT const char *mdata_nic_tag(const mdata_nic_t *nic);
+/* "vlan_id" 0..4095; 0 when absent (the host omits it when 0). */
+MDATA_EXPORT unsigned int mdata_nic_vlan_id(const mdata_nic_t *nic);
+/* 1 when "primary" is true, else 0. */
+MDATA_EXPORT int mdata_nic_is_primary(const mdata_nic_t *nic);
+/* "mtu"; 0 when absent (the host sends it only when set explicitly). */
+MDATA_EXPORT unsigned int mdata_nic_mtu(const mdata_nic_t *nic);
+/* "network_uuid" as written. */
+MDATA_EXPORT const char *mdata_nic_network_uuid(const mdata_nic_t *nic);
+/* "model": "virtio", "e1000", "rtl8139" (HVM only). */
+MDATA_EXPORT const char *mdata_nic_model(const mdata_nic_t *nic);
+
+/* Number of addresses (ips, or the normalised legacy ip/netmask). */
+MDATA_EXPORT size_t mdata_nic_ip_count(const mdata_nic_t *nic);
+/* The i-th address in document order (borrowed), NULL when out of range. */
+MDATA_EXPORT const mdata_ip_t *mdata_nic_ip_at(const mdata_nic_t *nic,
+                                               size_t i);
+/* 1 when the addresses came from legacy ip/netmask (no "ips"), else 0. */
+MDATA_EXPORT int mdata_nic_ips_are_legacy(const mdata_nic_t *nic);
+/* Number of gateways ("gateways", or the legacy "gateway"). */
+MDATA_EXPORT size_t mdata_nic_gateway_count(const mdata_nic_t *nic);
+/* The i-th gateway (borrowed; prefix is the full length), NULL past end. */
+MDATA_EXPORT const mdata_ip_t *mdata_nic_gateway_at(const mdata_nic_t *nic,
+                                                    size_t i);
+
+/* Boolean anti-spoof fields as bits of mdata_nic_flags (absent = 0). */
+enum {
+    MDATA_NIC_ALLOW_DHCP_SPOOFING = 1 << 0,
+    MDATA_NIC_ALLOW_IP_SPOOFING = 1 << 1,
+    MDATA_NIC_ALLOW_MAC_SPOOFING = 1 << 2,
+    MDATA_NIC_ALLOW_RESTRICTED_TRAFFIC = 1 << 3,
+    MDATA_NIC_ALLOW_UNFILTERED_PROMISC = 1 << 4,
+    MDATA_NIC_DHCP_SERVER = 1 << 5
+};
+/* The MDATA_NIC_* bits whose field is true. */
+MDATA_EXPORT unsigned int mdata_nic_flags(const mdata_nic_t *nic);
+/* "allowed_ips": count and i-th entry (borrowed; NULL past end). */
+MDATA_EXPORT size_t mdata_nic_allowed_ip_count(const mdata_nic_t *nic);
+MDATA_EXPORT const mdata_ip_t *mdata_nic_allowed_ip_at(const mdata_nic_t *nic,
+                                                       size_t i);
+/* "allowed_dhcp_cids": count and i-th string (borrowed; NULL past end). */
+MDATA_EXPORT size_t mdata_nic_allowed_dhcp_cid_count(const mdata_nic_t *nic);
+MDATA_EXPORT const char *mdata_nic_allowed_dhcp_cid_at(const mdata_nic_t *nic,
+                                                       size_t i);
+/* "blocked_outgoing_ports": count and i-th port (0 past end). */
+MDATA_EXPORT size_t mdata_nic_blocked_port_count(const mdata_nic_t *nic);
+MDATA_EXPORT unsigned int mdata_nic_blocked_port_at(const mdata_nic_t *nic,
+                                                    size_t i);
+/* "vrrp_vrid" 0..255, or -1 when absent. */
+MDATA_EXPORT int mdata_nic_vrrp_vrid(const mdata_nic_t *nic);
+/* "vrrp_primary_ip" (borrowed), or NULL when absent. */
+MDATA_EXPORT const mdata_ip_t *mdata_nic_vrrp_primary_ip(
+    const mdata_nic_t *nic);
+
+/*
+ * Any member of the nic object, known or not, as compact JSON text
+ * (re-serialised: `"net0"`, `1500`, `["10.0.0.5/24"]`), borrowed from the
+ * list; NULL when the nic has no member of that name. This is how fields
+ * this version does not know, and the raw legacy fields, stay reachable.
+ */
+MDATA_EXPORT const char *mdata_nic_field_json(const mdata_nic_t *nic,
+                                              const char *name);
+/* Number of members of the nic object, and the i-th member's name in
+ * document order (borrowed; NULL past end). */
+MDATA_EXPORT size_t mdata_nic_field_count(const mdata_nic_t *nic);
+MDATA_EXPORT const char *mdata_nic_field_name_at(const mdata_nic_t *nic,
+                                                 size_t i);
+
+/* --- sdc:routes ----------------------------------------------------- */
+
+typedef struct mdata_route_list mdata_route_list_t;
+typedef struct mdata_route mdata_route_t;
+
+/*
+ * Parse the value of sdc:routes: a JSON array of
+ * {"linklocal":bool,"dst":string,"gateway":string} (HOST.md §A.7, §B.2).
+ * "dst" is an address with an optional "/len" (a bare address is a host
+ * route, prefix 32 or 128); "gateway" is a bare address; both required.
+ * "linklocal" is optional (absent = false). At most MDATA_ROUTES_MAX.
+ * Ownership: *out is new (mdata_route_list_free).
+ */
+MDATA_EXPORT MDATA_WARN_UNUSED int mdata_routes_parse(const void *json,
+                                                      size_t len,
+                                                      mdata_route_list_t **out,
+                                                      mdata_error_t *err);
+/* Accepts NULL. */
+MDATA_EXPORT void mdata_route_list_free(mdata_route_list_t *list);
+/* Independent copy; *out is new. Errors: MDATA_EINVAL, MDATA_ENOMEM. */
+MDATA_EXPORT MDATA_WARN_UNUSED int mdata_route_list_dup(
+    const mdata_route_list_t *list, mdata_route_list_t **out);
+/* Number of routes; 0 for NULL. */
+MDATA_EXPORT size_t mdata_route_list_count(const mdata_route_list_t *list);
+/* The i-th route in document order (borrowed), NULL past end. */
+MDATA_EXPORT const mdata_route_t *mdata_route_list_at(
+    const mdata_route_list_t *list, size_t i);
+/* Destination with its prefix (borrowed from the list). */
+MDATA_EXPORT const mdata_ip_t *mdata_route_dst(const mdata_route_t *route);
+/* Gateway (borrowed). For a link-local route it is one of the VM's own
+ * addresses: see mdata_nic_list_find_address. */
+MDATA_EXPORT const mdata_ip_t *mdata_route_gateway(const mdata_route_t *route);
+/* 1 for a link-local (interface) route, else 0. */
+MDATA_EXPORT int mdata_route_is_linklocal(const mdata_route_t *route);
+
+/* --- sdc:resolvers -------------------------------------------------- */
+
+typedef struct mdata_resolver_list mdata_resolver_list_t;
+
+/*
+ * Parse the value of sdc:resolvers: a JSON array of IPv4 or IPv6 addresses
+ * as strings ("/len" is an error). At most MDATA_RESOLVERS_MAX.
+ * Each entry keeps its original text in mdata_ip_t.text.
+ * Ownership: *out is new (mdata_resolver_list_free).
+ */
+MDATA_EXPORT MDATA_WARN_UNUSED int mdata_resolvers_parse(
+    const void *json, size_t len, mdata_resolver_list_t **out,
+    mdata_error_t *err);
+/* Accepts NULL. */
+MDATA_EXPORT void mdata_resolver_list_free(mdata_resolver_list_t *list);
+/* Independent copy; *out is new. Errors: MDATA_EINVAL, MDATA_ENOMEM. */
+MDATA_EXPORT MDATA_WARN_UNUSED int mdata_resolver_list_dup(
+    const mdata_resolver_list_t *list, mdata_resolver_list_t **out);
+/* Number of resolvers; 0 for NULL. */
+MDATA_EXPORT size_t mdata_resolver_list_count(
+    const mdata_resolver_list_t *list);
+/* The i-th resolver (borrowed), NULL past end. */
+MDATA_EXPORT const mdata_ip_t *mdata_resolver_list_at(
+    const mdata_resolver_list_t *list, size_t i);
 
 #ifdef __cplusplus
 }
