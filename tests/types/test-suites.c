@@ -64,6 +64,8 @@ void tt_assert_ip(const mdata_ip_t *ip, int family, const char *text,
 
     CU_assertImplementation(ip != NULL, (unsigned)line, "ip != NULL", file, "",
                             CU_TRUE);
+    if (ip == NULL || text == NULL || canon == NULL)
+        return;
     CU_assertImplementation(ip->family == family, (unsigned)line,
                             "ip->family == family", file, "", CU_FALSE);
     if (strcmp(ip->text, text) != 0)
