@@ -1,0 +1,180 @@
+/*
+ * mdata-netcfg: configure a SmartOS/Triton guest's network from metadata.
+ *
+ *   fetch (fetch.c: the metadata service; input_file.c: --from-file)
+ *     -> model (input.c parses with libmdata, model.c normalises)
+ *     -> one renderer per format (render_*.c)
+ *     -> stdout, or files written atomically (output.c)
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ifname.h"
+#include "input.h"
+#include "model.h"
+#include "output.h"
+#include "render.h"
+
+enum { OPT_FROM_FILE = 256, OPT_SYSFS, OPT_LIST };
+
+static void usage(FILE *fp)
+{
+    const nc_format_t *f;
+
+    fprintf(fp,
+            "usage: mdata-netcfg [-f FORMAT] [-o DIR] [--from-file PATH]\n"
+            "                    [--sysfs DIR] [-d DEVICE] [-t MS] [-q] "
+            "[-v]\n"
+            "Read sdc:nics, sdc:routes, sdc:resolvers, sdc:hostname and\n"
+            "sdc:dns_domain and render the guest's network configuration.\n"
+            "  -f, --format FORMAT  output format (default json):\n");
+    for (f = nc_formats; f->name != NULL; f++)
+        fprintf(fp, "        %-9s %s\n", f->name, f->what);
+    fprintf(fp,
+            "  -o, --output DIR     write the files into DIR atomically, "
+            "leaving\n"
+            "                       unchanged files alone (default: "
+            "stdout)\n"
+            "      --from-file PATH saved metadata instead of the service: "
+            "a\n"
+            "                       directory of files named after the keys, "
+            "or\n"
+            "                       a JSON object mapping keys to values\n"
+            "      --sysfs DIR      where to find interfaces by MAC "
+            "(default %s)\n"
+            "  -d, --device PATH    metadata device or socket (default: "
+            "MDATA_DEVICE,\n"
+            "                       else auto-detection)\n"
+            "  -t, --timeout MS     total deadline of each request\n"
+            "  -q, --quiet          do not print warnings\n"
+            "  -v, --verbose        report each file written\n"
+            "  -h, --help           this text;  -V, --version\n"
+            "Exit status: 0 done (warnings included), 1 failure, 2 usage.\n",
+            NC_SYSFS_NET);
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"format", required_argument, NULL, 'f'},
+        {"output", required_argument, NULL, 'o'},
+        {"from-file", required_argument, NULL, OPT_FROM_FILE},
+        {"sysfs", required_argument, NULL, OPT_SYSFS},
+        {"device", required_argument, NULL, 'd'},
+        {"timeout", required_argument, NULL, 't'},
+        {"quiet", no_argument, NULL, 'q'},
+        {"verbose", no_argument, NULL, 'v'},
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
+        {NULL, 0, NULL, 0},
+    };
+    const nc_format_t *fmt = nc_format_find("json");
+    const char *outdir = NULL, *from = NULL, *sysfs = NC_SYSFS_NET;
+    nc_fetch_opts_t fo = {NULL, 0};
+    nc_model_t *model = NULL;
+    nc_files_t files;
+    nc_raw_t raw;
+    char why[512] = "";
+    int c, quiet = 0, verbose = 0, rc, changed = 0;
+    size_t i;
+
+    while ((c = getopt_long(argc, argv, "f:o:d:t:qvhV", longopts, NULL)) !=
+           -1) {
+        switch (c) {
+        case 'f':
+            fmt = nc_format_find(optarg);
+            if (fmt == NULL) {
+                fprintf(stderr, "mdata-netcfg: unknown format '%s'\n",
+                        optarg);
+                usage(stderr);
+                return 2;
+            }
+            break;
+        case 'o':
+            outdir = optarg;
+            break;
+        case OPT_FROM_FILE:
+            from = optarg;
+            break;
+        case OPT_SYSFS:
+            sysfs = optarg;
+            break;
+        case 'd':
+            fo.device = optarg;
+            break;
+        case 't': {
+            char *end;
+            unsigned long long ms = strtoull(optarg, &end, 10);
+
+            if (*optarg == '\0' || *end != '\0' || ms == 0) {
+                fprintf(stderr, "mdata-netcfg: bad timeout '%s'\n", optarg);
+                return 2;
+            }
+            fo.timeout_ms = ms;
+            break;
+        }
+        case 'q':
+            quiet = 1;
+            break;
+        case 'v':
+            verbose = 1;
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
+        case 'V':
+            printf("mdata-netcfg (libmdata %s)\n", mdata_version_string());
+            return 0;
+        default:
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (optind != argc) {
+        usage(stderr);
+        return 2;
+    }
+
+    nc_raw_init(&raw);
+    if (from != NULL)
+        rc = nc_raw_from_file(from, &raw, why, sizeof(why));
+    else
+        rc = nc_raw_fetch(&fo, &raw, why, sizeof(why));
+    if (rc == 0)
+        rc = nc_model_from_raw(&raw, &model, why, sizeof(why));
+    nc_raw_free(&raw);
+    if (rc != 0) {
+        fprintf(stderr, "mdata-netcfg: %s\n", why);
+        return 1;
+    }
+    if (fmt->needs_ifname && nc_ifname_resolve(model, sysfs) != 0) {
+        fprintf(stderr, "mdata-netcfg: %s\n", mdata_strerror(MDATA_ENOMEM));
+        nc_model_free(model);
+        return 1;
+    }
+    if (!quiet)
+        for (i = 0; i < model->nwarn; i++)
+            fprintf(stderr, "mdata-netcfg: warning: %s\n", model->warn[i]);
+
+    nc_files_init(&files);
+    rc = fmt->render(model, &files);
+    if (rc != 0)
+        snprintf(why, sizeof(why), "rendering %s: %s", fmt->name,
+                 mdata_strerror(rc));
+    else if (outdir != NULL)
+        rc = nc_output_dir(outdir, &files, verbose, &changed, why,
+                           sizeof(why));
+    else if (nc_output_stream(stdout, &files) != 0) {
+        rc = MDATA_EIO;
+        snprintf(why, sizeof(why), "writing to stdout failed");
+    }
+    nc_files_free(&files);
+    nc_model_free(model);
+    if (rc != 0) {
+        fprintf(stderr, "mdata-netcfg: %s\n", why);
+        return 1;
+    }
+    return 0;
+}

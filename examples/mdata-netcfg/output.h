@@ -1,0 +1,23 @@
+/* output.h: where rendered files go. */
+#ifndef NC_OUTPUT_H
+#define NC_OUTPUT_H
+
+#include <stdio.h>
+
+#include "render.h"
+
+/* Print the files to fp; with more than one file each is preceded by a
+ * "### <name>" line. Returns 0 or MDATA_EIO. */
+int nc_output_stream(FILE *fp, const nc_files_t *files);
+
+/*
+ * Write each file into dir atomically (a temporary file in dir, fsync,
+ * rename), leaving a file alone (not even its timestamps) when its content
+ * and mode are already right. dir is created (one level) when missing.
+ * *changed gets the number of files written. verbose: report each file
+ * on stderr. Returns 0 or a negative code with a message in why.
+ */
+int nc_output_dir(const char *dir, const nc_files_t *files, int verbose,
+                  int *changed, char *why, size_t cap);
+
+#endif

@@ -1,0 +1,86 @@
+/* render.c: the format table and helpers shared by the renderers. */
+#include "render.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const nc_format_t nc_formats[] = {
+    {"networkd", nc_render_networkd, 0,
+     "systemd-networkd .network files, one per nic, matched by MAC"},
+    {"netplan", nc_render_netplan, 0, "netplan version 2 YAML"},
+    {"ifupdown", nc_render_ifupdown, 1, "Debian /etc/network/interfaces"},
+    {"nm", nc_render_nm, 0, "NetworkManager keyfiles, one per nic"},
+    {"ip", nc_render_ip, 1, "POSIX shell script of ip(8) commands"},
+    {"freebsd", nc_render_freebsd, 1, "FreeBSD rc.conf lines"},
+    {"resolv", nc_render_resolv, 0, "resolv.conf"},
+    {"json", nc_render_json, 0, "the normalised model as JSON (ASCII)"},
+    {NULL, NULL, 0, NULL},
+};
+
+const nc_format_t *nc_format_find(const char *name)
+{
+    const nc_format_t *f;
+
+    for (f = nc_formats; f->name != NULL; f++)
+        if (strcmp(f->name, name) == 0)
+            return f;
+    return NULL;
+}
+
+void nc_files_init(nc_files_t *f)
+{
+    memset(f, 0, sizeof(*f));
+}
+
+void nc_files_free(nc_files_t *f)
+{
+    size_t i;
+
+    for (i = 0; i < f->n; i++)
+        free(f->file[i].data);
+    nc_files_init(f);
+}
+
+int nc_files_add(nc_files_t *f, const char *name, unsigned int mode,
+                 nc_buf_t *b)
+{
+    nc_file_t *file;
+
+    if (f->n >= NC_FILES_MAX) {
+        nc_buf_free(b);
+        return MDATA_ERANGE;
+    }
+    file = &f->file[f->n];
+    snprintf(file->name, sizeof(file->name), "%s", name);
+    file->mode = mode;
+    file->data = nc_buf_take(b, &file->len);
+    if (file->data == NULL)
+        return MDATA_ENOMEM;
+    f->n++;
+    return 0;
+}
+
+void nc_sh_quote(nc_buf_t *b, const char *text)
+{
+    const char *p;
+
+    nc_buf_puts(b, "'");
+    for (p = text; *p != '\0'; p++) {
+        if (*p == '\'')
+            nc_buf_puts(b, "'\\''");
+        else
+            nc_buf_add(b, p, 1);
+    }
+    nc_buf_puts(b, "'");
+}
+
+const char *nc_fqdn(const nc_model_t *m, char *buf, size_t cap)
+{
+    if (m->hostname[0] != '\0' && strchr(m->hostname, '.') == NULL &&
+        m->domain[0] != '\0')
+        snprintf(buf, cap, "%s.%s", m->hostname, m->domain);
+    else
+        snprintf(buf, cap, "%s", m->hostname);
+    return buf;
+}

@@ -1,0 +1,73 @@
+/* render_networkd.c: systemd-networkd .network files, one per nic,
+ * matched by MAC (systemd.network(5)). */
+#include "render.h"
+
+#include <stdio.h>
+
+static const char *dhcp_mode(const nc_iface_t *ifc)
+{
+    if (ifc->dhcp4 && ifc->ipv6_auto)
+        return "yes";
+    if (ifc->dhcp4)
+        return "ipv4";
+    if (ifc->ipv6_auto)
+        return "ipv6";
+    return "no";
+}
+
+static void one(const nc_model_t *m, const nc_iface_t *ifc, nc_buf_t *b)
+{
+    char t[MDATA_IP_TEXT_MAX];
+    size_t i;
+
+    nc_buf_printf(b, "# %s\n", NC_HEADER);
+    nc_buf_printf(b, "# SmartOS nic %s%s\n", ifc->name,
+                  ifc->primary ? " (primary)" : "");
+    nc_buf_printf(b, "[Match]\nMACAddress=%s\nType=ether\n", ifc->mac);
+    if (ifc->mtu != 0)
+        nc_buf_printf(b, "\n[Link]\nMTUBytes=%u\n", ifc->mtu);
+    nc_buf_printf(b, "\n[Network]\nDHCP=%s\nIPv6AcceptRA=%s\n",
+                  dhcp_mode(ifc), ifc->ipv6_auto ? "yes" : "no");
+    for (i = 0; i < ifc->naddr; i++)
+        nc_buf_printf(b, "Address=%s\n", nc_ip_text(&ifc->addr[i], 1, t));
+    if (ifc->has_gw4)
+        nc_buf_printf(b, "Gateway=%s\n", nc_ip_text(&ifc->gw4, 0, t));
+    if (ifc->has_gw6)
+        nc_buf_printf(b, "Gateway=%s\n", nc_ip_text(&ifc->gw6, 0, t));
+    if (nc_model_dns_iface(m) == ifc) {
+        for (i = 0; i < m->ndns; i++)
+            nc_buf_printf(b, "DNS=%s\n", nc_ip_text(&m->dns[i], 0, t));
+        if (m->domain[0] != '\0')
+            nc_buf_printf(b, "Domains=%s\n", m->domain);
+    }
+    if (ifc->dhcp4 && !ifc->primary && nc_model_primary(m) != NULL)
+        nc_buf_puts(b, "\n[DHCPv4]\nUseGateway=no\n");
+    for (i = 0; i < ifc->nroute; i++) {
+        const nc_route_t *r = &ifc->route[i];
+
+        nc_buf_printf(b, "\n[Route]\nDestination=%s\n",
+                      nc_ip_text(&r->dst, 1, t));
+        if (r->onlink)
+            nc_buf_puts(b, "Scope=link\n");
+        else
+            nc_buf_printf(b, "Gateway=%s\n", nc_ip_text(&r->via, 0, t));
+    }
+}
+
+int nc_render_networkd(const nc_model_t *m, nc_files_t *out)
+{
+    size_t i;
+    int rc = 0;
+
+    for (i = 0; i < m->niface && rc == 0; i++) {
+        char name[NC_FILE_NAME_MAX];
+        nc_buf_t b;
+
+        nc_buf_init(&b);
+        one(m, &m->iface[i], &b);
+        snprintf(name, sizeof(name), "10-mdata-%s.network",
+                 m->iface[i].name);
+        rc = nc_files_add(out, name, 0644, &b);
+    }
+    return rc;
+}
