@@ -571,7 +571,8 @@ MDATA_EXPORT mdata_client_t *mdata_sync_client(mdata_sync_t *sync);
  *  - errors: MDATA_EINVAL (json NULL with len > 0, or out NULL),
  *    MDATA_EJSON (not JSON, wrong shape, a malformed address, MAC, ...),
  *    MDATA_ERANGE (a number out of range or an array longer than its bound
- *    below), MDATA_ENOMEM;
+ *    below), MDATA_ENOMEM (jansson reports a few of its own allocation
+ *    failures as syntax errors: those come out as MDATA_EJSON);
  *  - duplicate object keys are an error; unknown object members are
  *    ignored by the typed getters (nics keep them for mdata_nic_field_json).
  * Objects reached through a list (a nic, a route, an mdata_ip_t) are

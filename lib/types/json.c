@@ -66,13 +66,20 @@ json_t *mdata__json_load(const void *json, size_t len, const char *what,
                       JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &jerr);
     if (root != NULL)
         return root;
+    /*
+     * jansson reports some allocation failures with an empty text and no
+     * code, so an empty text is taken as out of memory too. (A few others
+     * it reports as syntax errors; those come out as MDATA_EJSON.)
+     */
+    if (jerr.text[0] == '\0'
 #if JANSSON_VERSION_HEX >= 0x020b00
-    if (json_error_code(&jerr) == json_error_out_of_memory) {
+        || json_error_code(&jerr) == json_error_out_of_memory
+#endif
+    ) {
         *code = mdata__error(err, MDATA_ENOMEM, 0, 0,
                              "%s: out of memory parsing JSON", what);
         return NULL;
     }
-#endif
     *code = mdata__error(err, MDATA_EJSON, 0,
                          jerr.position > 0 ? (size_t)jerr.position : 0,
                          "%s: invalid JSON at line %d column %d: %s", what,

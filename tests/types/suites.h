@@ -8,6 +8,7 @@ extern CU_TestInfo ip_tests[];
 extern CU_TestInfo nics_tests[];
 extern CU_TestInfo routes_tests[];
 extern CU_TestInfo malformed_tests[];
+extern CU_TestInfo failmalloc_tests[];
 
 /* Parse a file of tests/vectors/types; the test fails if it does not. */
 mdata_nic_list_t *tt_nics_file(const char *name);

@@ -6,6 +6,13 @@
 #include "suites.h"
 #include "testutil.h"
 
+#ifdef TT_FAILMALLOC_ONLY
+/* test-types-failmalloc: its own program, linked with malloc wrapped. */
+CU_SuiteInfo mdata_test_suites[] = {
+    {"failmalloc", NULL, NULL, NULL, NULL, failmalloc_tests},
+    CU_SUITE_INFO_NULL,
+};
+#else
 CU_SuiteInfo mdata_test_suites[] = {
     {"ip", NULL, NULL, NULL, NULL, ip_tests},
     {"nics", NULL, NULL, NULL, NULL, nics_tests},
@@ -13,6 +20,7 @@ CU_SuiteInfo mdata_test_suites[] = {
     {"malformed", NULL, NULL, NULL, NULL, malformed_tests},
     CU_SUITE_INFO_NULL,
 };
+#endif
 
 static char *load(const char *name, size_t *len)
 {
