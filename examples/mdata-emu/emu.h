@@ -1,0 +1,98 @@
+/*
+ * emu.h: the emulator's shared state, its connections and its transports.
+ *
+ * A connection is one byte stream to a guest: an accepted client of the
+ * zone socket, the pseudo-terminal session, or the connection to qemu's
+ * chardev socket. Each has its own line buffer, fault counters and
+ * pending (delayed) replies; all share the one VM object.
+ */
+#ifndef EMU_EMU_H
+#define EMU_EMU_H
+
+#include <uv.h>
+
+#include <mdata.h>
+
+#include "faults.h"
+#include "proto.h"
+#include "vm.h"
+
+typedef struct conn conn_t;
+typedef struct pending pending_t;
+
+typedef struct emu {
+    uv_loop_t *loop;
+    vm_t vm;
+    host_opts_t hopts;
+    fault_cfg_t faults;
+    unsigned update_delay_ms;
+    size_t max_line;
+    unsigned next_conn_id;
+    conn_t *conns; /* live connections */
+    int stopping;
+
+    /* --socket: zone topology */
+    const char *socket_path;
+    uv_pipe_t server;
+    int server_open;
+
+    /* --pty: the VM seen from the guest */
+    int pty;
+    const char *link_path;
+    int pty_slave; /* kept open so a guest closing never ends the session */
+    char pty_path[256];
+    conn_t *pty_conn;
+
+    /* --connect: the VM seen from the hypervisor (qemu chardev server) */
+    const char *connect_path;
+    uv_timer_t connect_timer;
+    int connect_timer_open;
+    unsigned connect_failures;
+
+    uv_signal_t sig_int, sig_term;
+} emu_t;
+
+typedef enum conn_kind { CONN_SOCKET, CONN_PTY, CONN_CONNECT } conn_kind_t;
+
+struct conn {
+    emu_t *emu;
+    unsigned id;
+    conn_kind_t kind;
+    uv_pipe_t pipe;
+    uv_timer_t byte_timer; /* the bytewise fault's pump */
+    int open_handles;      /* freed when both handles have closed */
+    mdata_decoder_t *dec;
+    fault_state_t fst;
+    pending_t *pending; /* delayed replies and updates in flight */
+    buf_t outq;         /* bytewise: bytes not yet written */
+    size_t outq_off;
+    int pumping;
+    unsigned writes_in_flight;
+    int hangup_pending;
+    int closing;
+    conn_t *next, *prev;
+};
+
+/* conn.c */
+conn_t *conn_new(emu_t *emu, conn_kind_t kind);
+/* Start reading (the stream is connected). */
+int conn_start(conn_t *c, const char *how);
+/* Close for good (socket client gone, emulator stopping). */
+void conn_close(conn_t *c, const char *why);
+/*
+ * What the agent dying (or a hangup fault) does to this stream: a socket
+ * or qemu connection is closed (qemu's is then re-made); the pty session
+ * stays, only its buffered input and pending replies are lost.
+ */
+void conn_drop(conn_t *c, const char *why);
+
+/* transports.c */
+int transport_socket_start(emu_t *emu);
+int transport_pty_start(emu_t *emu);
+int transport_connect_start(emu_t *emu);
+/* A qemu connection is gone: try again in 100 ms. */
+void transport_connect_retry(emu_t *emu);
+/* Close servers, timers and the pty; remove the socket file and link. */
+void transport_stop(emu_t *emu);
+
+#endif

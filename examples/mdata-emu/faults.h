@@ -1,0 +1,46 @@
+/*
+ * faults.h: fault injection. A --fault SPEC is a comma-separated list of
+ * NAME[=N] items (see doc/mdata-emu.1). Counters are per connection, so
+ * each client (or each pty / qemu session) sees the same pattern.
+ */
+#ifndef EMU_FAULTS_H
+#define EMU_FAULTS_H
+
+#include "jsval.h"
+
+typedef struct fault_cfg {
+    unsigned drop;          /* drop=N: every Nth valid V2 request unanswered */
+    unsigned corrupt;       /* corrupt=N: flip a bit in every Nth V2 reply */
+    unsigned junk;          /* junk=N: a junk line before every Nth V2 reply */
+    unsigned wrongid;       /* wrongid=N: a frame with another id before it */
+    unsigned delay_ms;      /* delay=MS: every reply MS ms late */
+    int bytewise;           /* bytewise[=MS]: replies one byte per write */
+    unsigned bytewise_gap;  /*   ... MS apart (default 1) */
+    int v1only;             /* v1only: an agent without V2 */
+    unsigned ignore_probes; /* ignore-probes=N: first N probes unanswered */
+    unsigned hangup;        /* hangup=N: hang up after the Nth V2 reply */
+    int crlf;               /* crlf: CR LF line ends */
+} fault_cfg_t;
+
+typedef struct fault_state {
+    unsigned long v2_requests, v2_replies, probes;
+} fault_state_t;
+
+/* Add the items of one SPEC to cfg; -1 with err filled on a bad SPEC. */
+int fault_parse(fault_cfg_t *cfg, const char *spec, char *err, size_t errlen);
+
+/* Count a valid V2 request; 1 when it is to be dropped. */
+int fault_drop_request(const fault_cfg_t *cfg, fault_state_t *st);
+/* Count a probe (a line with no command); 1 when it is to be ignored. */
+int fault_ignore_probe(const fault_cfg_t *cfg, fault_state_t *st);
+
+/*
+ * Turn one reply into the bytes to write: junk and wrong-id lines before a
+ * V2 reply, a flipped bit in it, CR LF line ends. *hangup is set when the
+ * connection is to be hung up once these bytes are out.
+ */
+void fault_shape_reply(const fault_cfg_t *cfg, fault_state_t *st,
+                       const char *bytes, size_t len, int v2,
+                       const char *reqid, buf_t *wire, int *hangup);
+
+#endif
