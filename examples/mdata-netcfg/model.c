@@ -33,6 +33,12 @@ int nc_ip_in_net(const mdata_ip_t *net, const mdata_ip_t *addr)
     return 1;
 }
 
+int nc_ip_is_linklocal6(const mdata_ip_t *ip)
+{
+    return ip->family == MDATA_AF_INET6 && ip->addr[0] == 0xfe &&
+           (ip->addr[1] & 0xc0) == 0x80;
+}
+
 size_t nc_iface_count_family(const nc_iface_t *ifc, int family)
 {
     size_t i, n = 0;
@@ -286,7 +292,8 @@ static void set_gateway(build_t *b, nc_iface_t *ifc, const mdata_nic_t *nic,
         return;
     }
     for (i = 0; i < ifc->naddr; i++) {
-        if (nc_ip_in_net(&ifc->addr[i], gw)) {
+        /* An IPv6 router is often known by its link-local address. */
+        if (nc_ip_in_net(&ifc->addr[i], gw) || nc_ip_is_linklocal6(gw)) {
             if (family == MDATA_AF_INET) {
                 ifc->gw4 = *gw;
                 ifc->has_gw4 = 1;

@@ -13,7 +13,8 @@
  *    sets ipv6_auto (SLAAC, DHCPv6 when the router asks for it);
  *  - default gateways come only from the primary nic: the first gateway of
  *    each family, kept when that nic has a static address of the family
- *    whose network holds the gateway;
+ *    whose network holds the gateway (or, for IPv6, any static address
+ *    when the gateway is link-local, fe80::/10);
  *  - a route of sdc:routes is attached to the interface that reaches its
  *    gateway: for a link-local route the nic owning the gateway address
  *    (on-link route, no gateway), else the nic with a static network
@@ -97,6 +98,9 @@ const char *nc_ip_text(const mdata_ip_t *ip, int with_prefix, char *buf);
 
 /* 1 when net (an address with prefix) contains addr, same family. */
 int nc_ip_in_net(const mdata_ip_t *net, const mdata_ip_t *addr);
+
+/* 1 for an IPv6 link-local address (fe80::/10). */
+int nc_ip_is_linklocal6(const mdata_ip_t *ip);
 
 /* The primary interface, or NULL. */
 const nc_iface_t *nc_model_primary(const nc_model_t *m);

@@ -112,8 +112,10 @@ int nc_render_freebsd(const nc_model_t *m, nc_files_t *out)
     if (p != NULL && p->has_gw4)
         nc_buf_printf(&b, "defaultrouter=\"%s\"\n", nc_ip_text(&p->gw4, 0, t));
     if (p != NULL && p->has_gw6)
-        nc_buf_printf(&b, "ipv6_defaultrouter=\"%s\"\n",
-                      nc_ip_text(&p->gw6, 0, t));
+        nc_buf_printf(&b, "ipv6_defaultrouter=\"%s%s%s\"\n",
+                      nc_ip_text(&p->gw6, 0, t),
+                      nc_ip_is_linklocal6(&p->gw6) ? "%" : "",
+                      nc_ip_is_linklocal6(&p->gw6) ? p->ifname : "");
     if (rtsold)
         nc_buf_puts(&b, "rtsold_enable=\"YES\"\n");
     routes(m, MDATA_AF_INET, &b);

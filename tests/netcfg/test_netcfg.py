@@ -1,0 +1,403 @@
+"""mdata-netcfg: golden files, the formats' own checkers, output rules, and
+the end-to-end run against mdata-emu.
+
+Run through meson (`meson test --suite netcfg`), which sets NETCFG_BIN to
+the built tool and MDATA_EMU to the built emulator. Regenerate the golden
+files after a deliberate change with
+
+    NETCFG_REGEN=1 meson test -C BUILD --suite netcfg
+
+and review the diff (`git diff tests/netcfg/golden`) against the rules in
+doc/mdata-netcfg.8 before committing it.
+"""
+import json
+import os
+import shutil
+import signal
+import socket
+import stat
+import subprocess
+import time
+
+import pytest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+CASES = os.path.join(HERE, "cases")
+GOLDEN = os.path.join(HERE, "golden")
+BIN = os.environ.get("NETCFG_BIN", "")
+EMU = os.environ.get("MDATA_EMU", "")
+UNIT = os.environ.get("NETCFG_UNIT", "")
+SAMPLE_VM = os.environ.get("NETCFG_SAMPLE_VM", "")
+REGEN = os.environ.get("NETCFG_REGEN") == "1"
+
+FORMATS = ["networkd", "netplan", "ifupdown", "nm", "ip", "freebsd",
+           "resolv", "json"]
+NAMED = {"ip", "ifupdown", "freebsd"}  # formats that name kernel interfaces
+CASE_NAMES = sorted(os.listdir(CASES))
+
+if not BIN or not os.access(BIN, os.X_OK):
+    pytest.skip("NETCFG_BIN is not set to the built mdata-netcfg",
+                allow_module_level=True)
+
+
+def case_input(case):
+    """The --from-file argument of a case: its directory, or its one JSON
+    object file."""
+    path = os.path.join(CASES, case, "metadata.json")
+    return path if os.path.exists(path) else os.path.join(CASES, case)
+
+
+def make_sysfs(case, root):
+    """A fake /sys/class/net from the case's "ifnames" file (MAC NAME
+    lines); empty when the case has none, so names fall back."""
+    sysfs = os.path.join(root, "sysfs")
+    os.makedirs(sysfs, exist_ok=True)
+    path = os.path.join(CASES, case, "ifnames")
+    if os.path.exists(path):
+        for line in open(path):
+            mac, name = line.split()
+            os.makedirs(os.path.join(sysfs, name, "device"), exist_ok=True)
+            with open(os.path.join(sysfs, name, "address"), "w") as f:
+                f.write(mac + "\n")
+    return sysfs
+
+
+def run(args, **kw):
+    return subprocess.run([BIN] + args, capture_output=True, text=True,
+                          timeout=60, **kw)
+
+
+def render(case, fmt, tmp_path):
+    os.makedirs(tmp_path, exist_ok=True)
+    out = tmp_path / fmt
+    sysfs = make_sysfs(case, str(tmp_path))
+    r = run(["-f", fmt, "--from-file", case_input(case), "--sysfs", sysfs,
+             "-o", str(out)])
+    assert r.returncode == 0, r.stderr
+    return out, r.stderr
+
+
+def tree(path):
+    """{name: (bytes, mode)} of the regular files in path."""
+    res = {}
+    for name in sorted(os.listdir(path)):
+        st = os.stat(os.path.join(path, name))
+        with open(os.path.join(path, name), "rb") as f:
+            res[name] = (f.read(), stat.S_IMODE(st.st_mode))
+    return res
+
+
+def compare_golden(case, fmt, out):
+    golden = os.path.join(GOLDEN, case, fmt)
+    if REGEN:
+        shutil.rmtree(golden, ignore_errors=True)
+        shutil.copytree(out, golden)
+        return
+    assert os.path.isdir(golden), "no golden files: regenerate (see top)"
+    got, want = tree(out), tree(golden)
+    assert sorted(got) == sorted(want)
+    for name in want:
+        assert got[name][0].decode() == want[name][0].decode(), name
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+@pytest.mark.parametrize("case", CASE_NAMES)
+def test_golden(case, fmt, tmp_path):
+    out, _ = render(case, fmt, tmp_path)
+    compare_golden(case, fmt, out)
+
+
+# --- the formats' own checkers ---------------------------------------
+
+def need(path, what):
+    if not os.access(path, os.X_OK):
+        pytest.skip("%s not installed (%s): check skipped" % (path, what))
+
+
+@pytest.mark.parametrize("case", CASE_NAMES)
+def test_check_netplan(case, tmp_path):
+    gen = "/usr/lib/netplan/generate"
+    need(gen, "Debian package netplan.io")
+    out, _ = render(case, "netplan", tmp_path)
+    root = tmp_path / "root"
+    os.makedirs(root / "etc" / "netplan")
+    for name in os.listdir(out):
+        shutil.copy2(out / name, root / "etc" / "netplan" / name)
+    r = subprocess.run([gen, "--root-dir", str(root)], capture_output=True,
+                       text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert "rror" not in r.stderr, r.stderr
+    produced = os.listdir(root / "run" / "systemd" / "network")
+    assert len([n for n in produced if n.endswith(".network")]) == \
+        len(json.loads(run_json(case))["interfaces"])
+
+
+def run_json(case):
+    r = run(["-q", "-f", "json", "--from-file", case_input(case)])
+    assert r.returncode == 0, r.stderr
+    return r.stdout
+
+
+def networkd_parse(files_dir, tmp_path):
+    """Run systemd-networkd's own parser over the files: networkd in new
+    mount and network namespaces, with the files as its only config. It
+    logs each problem as '<path>:<line>: ...'. Returns that output."""
+    networkd = "/lib/systemd/systemd-networkd"
+    need(networkd, "Debian package systemd")
+    if os.geteuid() != 0 or not shutil.which("unshare"):
+        pytest.skip("networkd check needs root and unshare(1)")
+    script = (
+        "set -e; mount -t tmpfs tmpfs /run/systemd/network 2>/dev/null || "
+        "{ mkdir -p /run/systemd/network && "
+        "mount -t tmpfs tmpfs /run/systemd/network; }; "
+        "mount -t tmpfs tmpfs /etc/systemd/network; "
+        "cp \"$1\"/* /run/systemd/network/; "
+        "SYSTEMD_LOG_TARGET=console SYSTEMD_LOG_LEVEL=info "
+        "timeout 3 %s || true" % networkd)
+    r = subprocess.run(["unshare", "-m", "-n", "sh", "-c", script, "sh",
+                        str(files_dir)], capture_output=True, text=True,
+                       timeout=30)
+    if "Operation not permitted" in r.stderr and "unshare" in r.stderr:
+        pytest.skip("unshare not permitted here: networkd check skipped")
+    return r.stdout + r.stderr
+
+
+def test_check_networkd(tmp_path):
+    """Every case's .network files through networkd's parser, in one run
+    (file names prefixed with the case)."""
+    every = tmp_path / "every"
+    os.makedirs(every)
+    for case in CASE_NAMES:
+        out, _ = render(case, "networkd", tmp_path / case)
+        for name in os.listdir(out):
+            shutil.copy2(out / name, every / ("%s--%s" % (case, name)))
+    log = networkd_parse(every, tmp_path)
+    assert "/run/systemd/network/" not in log, log
+
+
+def test_check_networkd_catches_errors(tmp_path):
+    """The networkd check is live: a bad file does produce complaints."""
+    bad = tmp_path / "bad"
+    os.makedirs(bad)
+    (bad / "99-bad.network").write_text(
+        "[Match]\nName=x\n[Network]\nAddress=not-an-address\n")
+    assert "99-bad.network" in networkd_parse(bad, tmp_path)
+
+
+@pytest.mark.parametrize("case", CASE_NAMES)
+def test_check_ifupdown(case, tmp_path):
+    ifquery = shutil.which("ifquery") or "/usr/sbin/ifquery"
+    need(ifquery, "Debian package ifupdown")
+    out, _ = render(case, "ifupdown", tmp_path)
+    path = str(out / "interfaces")
+    r = subprocess.run([ifquery, "-i", path, "--list", "--allow", "auto"],
+                       capture_output=True, text=True, timeout=30)
+    assert r.returncode == 0 and r.stderr == "", r.stderr
+    names = r.stdout.split()
+    assert names[0] == "lo"
+    for name in names:
+        q = subprocess.run([ifquery, "-i", path, name], capture_output=True,
+                           text=True, timeout=30)
+        assert q.returncode == 0 and q.stderr == "", (name, q.stderr)
+
+
+@pytest.mark.parametrize("case", CASE_NAMES)
+@pytest.mark.parametrize("fmt", ["ip", "freebsd"])
+def test_check_sh_syntax(case, fmt, tmp_path):
+    """The ip script, and rc.conf (which rc(8) sources), parse as sh."""
+    out, _ = render(case, fmt, tmp_path)
+    for name in os.listdir(out):
+        r = subprocess.run(["sh", "-n", str(out / name)],
+                           capture_output=True, text=True, timeout=30)
+        assert r.returncode == 0, r.stderr
+    if fmt == "ip":
+        assert os.access(out / "mdata-network.sh", os.X_OK)
+
+
+@pytest.mark.parametrize("case", CASE_NAMES)
+def test_check_json(case):
+    text = run_json(case)
+    assert text.isascii()
+    model = json.loads(text)
+    assert set(model) >= {"hostname", "nameservers", "interfaces",
+                          "warnings"}
+
+
+@pytest.mark.parametrize("case", CASE_NAMES)
+def test_check_nm(case, tmp_path):
+    nmcli = shutil.which("nmcli")
+    if nmcli is None:
+        pytest.skip("nmcli not installed (network-manager is not installed "
+                    "on this machine): keyfile check skipped")
+    out, _ = render(case, "nm", tmp_path)
+    for name in os.listdir(out):
+        assert stat.S_IMODE(os.stat(out / name).st_mode) == 0o600
+        with open(out / name) as f:
+            r = subprocess.run([nmcli, "--offline", "connection", "modify",
+                                "connection.autoconnect", "yes"], stdin=f,
+                               capture_output=True, text=True, timeout=30)
+        assert r.returncode == 0, r.stderr
+
+
+def test_check_unit(tmp_path):
+    analyze = shutil.which("systemd-analyze")
+    if analyze is None or not UNIT:
+        pytest.skip("systemd-analyze or NETCFG_UNIT missing: unit check "
+                    "skipped")
+    text = open(UNIT).read().replace("/usr/bin/mdata-netcfg", BIN)
+    unit = tmp_path / "mdata-netcfg.service"
+    unit.write_text(text)
+    r = subprocess.run([analyze, "verify", "--man=no", str(unit)],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+
+
+# --- output rules ----------------------------------------------------
+
+def test_output_atomic_and_unchanged(tmp_path):
+    case = "d1-zone-routes"
+    out, _ = render(case, "networkd", tmp_path)
+    before = {n: os.stat(out / n) for n in os.listdir(out)}
+    time.sleep(0.01)
+    out2, _ = render(case, "networkd", tmp_path)
+    assert out2 == out
+    after = {n: os.stat(out / n) for n in os.listdir(out)}
+    for n in before:  # untouched: same inode, same mtime
+        assert before[n].st_ino == after[n].st_ino
+        assert before[n].st_mtime_ns == after[n].st_mtime_ns
+    # A changed file is replaced by rename (new inode); no temp files left.
+    (out / "10-mdata-net1.network").write_text("stale\n")
+    ino = os.stat(out / "10-mdata-net1.network").st_ino
+    r = run(["-q", "-v", "-f", "networkd", "--from-file", case_input(case),
+             "-o", str(out)])
+    assert r.returncode == 0
+    assert "wrote %s/10-mdata-net1.network" % out in r.stderr
+    assert "10-mdata-net0.network unchanged" in r.stderr
+    assert os.stat(out / "10-mdata-net1.network").st_ino != ino
+    assert sorted(os.listdir(out)) == sorted(before)
+
+
+def test_output_modes(tmp_path):
+    for fmt, name, mode in [("nm", "mdata-net0.nmconnection", 0o600),
+                            ("netplan", "50-mdata.yaml", 0o600),
+                            ("ip", "mdata-network.sh", 0o755),
+                            ("networkd", "10-mdata-net0.network", 0o644)]:
+        out, _ = render("d1-zone-routes", fmt, tmp_path)
+        assert stat.S_IMODE(os.stat(out / name).st_mode) == mode, fmt
+
+
+@pytest.mark.parametrize("fmt", ["netplan", "ifupdown", "resolv", "json"])
+def test_stdout_equals_file(fmt, tmp_path):
+    out, _ = render("d2-bhyve-dualstack", fmt, tmp_path)
+    sysfs = make_sysfs("d2-bhyve-dualstack", str(tmp_path))
+    r = run(["-q", "-f", fmt, "--from-file", case_input("d2-bhyve-dualstack"),
+             "--sysfs", sysfs])
+    (name,) = os.listdir(out)
+    assert r.stdout == (out / name).read_text()
+
+
+def test_stdout_several_files():
+    r = run(["-q", "-f", "networkd", "--from-file",
+             case_input("d1-zone-routes")])
+    assert r.returncode == 0
+    assert r.stdout.count("### 10-mdata-net") == 3
+
+
+def test_dir_and_json_inputs_agree(tmp_path):
+    """--from-file DIR and --from-file JSON-object give the same model."""
+    d = os.path.join(CASES, "d2-bhyve-dualstack")
+    obj = {}
+    for name in os.listdir(d):
+        if name.startswith("sdc:"):
+            obj[name] = open(os.path.join(d, name)).read()
+    path = tmp_path / "md.json"
+    path.write_text(json.dumps(obj))
+    a = run(["-f", "json", "--from-file", d])
+    b = run(["-f", "json", "--from-file", str(path)])
+    assert a.returncode == b.returncode == 0
+    assert a.stdout == b.stdout
+
+
+def test_ifname_resolution(tmp_path):
+    sysfs = make_sysfs("d1-zone-routes", str(tmp_path))
+    r = run(["-f", "ip", "--from-file", case_input("d1-zone-routes"),
+             "--sysfs", sysfs])
+    assert r.returncode == 0 and r.stderr == ""
+    assert "dev 'eth1' scope link" in r.stdout
+    empty = tmp_path / "empty"
+    os.makedirs(empty)
+    r = run(["-f", "ip", "--from-file", case_input("d1-zone-routes"),
+             "--sysfs", str(empty)])
+    assert r.returncode == 0
+    assert "no interface with MAC aa:bb:cc:12:34:57" in r.stderr
+    assert "dev 'net1' scope link" in r.stdout
+
+
+def test_warnings_on_stderr_and_quiet():
+    r = run(["-f", "resolv", "--from-file", case_input("odd-routes")])
+    assert r.returncode == 0
+    assert "warning: route to 192.168.0.0/16 skipped" in r.stderr
+    r = run(["-q", "-f", "resolv", "--from-file", case_input("odd-routes")])
+    assert r.returncode == 0 and r.stderr == ""
+
+
+def test_errors(tmp_path):
+    r = run(["-f", "nope", "--from-file", case_input("d1-zone-routes")])
+    assert r.returncode == 2
+    empty = tmp_path / "nothing"
+    os.makedirs(empty)
+    r = run(["--from-file", str(empty)])
+    assert r.returncode == 1 and "sdc:nics is not set" in r.stderr
+    (empty / "sdc:nics").write_text('[{"interface":"net0"}]')
+    r = run(["--from-file", str(empty)])
+    assert r.returncode == 1 and "sdc:nics" in r.stderr
+    r = run(["--from-file", str(tmp_path / "missing")])
+    assert r.returncode == 1
+    r = run(["-d", str(tmp_path / "no-such-socket"), "-t", "2000"])
+    assert r.returncode == 1 and r.stderr.startswith("mdata-netcfg: ")
+
+
+# --- end to end: mdata-emu -> mdata-netcfg -> files -------------------
+
+@pytest.fixture
+def emulator(tmp_path):
+    if not EMU or not os.access(EMU, os.X_OK) or not SAMPLE_VM:
+        pytest.skip("MDATA_EMU / NETCFG_SAMPLE_VM not set: end-to-end test "
+                    "skipped")
+    path = str(tmp_path / "metadata.sock")
+    proc = subprocess.Popen([EMU, "-q", "--socket", path, SAMPLE_VM],
+                            stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 10
+    while True:
+        s = socket.socket(socket.AF_UNIX)
+        try:
+            s.connect(path)
+            break
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                pytest.fail("mdata-emu did not start: %s" %
+                            proc.stderr.read().decode())
+            time.sleep(0.05)
+        finally:
+            s.close()
+    yield path
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_end_to_end(emulator, fmt, tmp_path):
+    sysfs = make_sysfs("sample-vm", str(tmp_path))
+    out = tmp_path / "out"
+    r = run(["-d", emulator, "-t", "20000", "-f", fmt, "--sysfs", sysfs,
+             "-o", str(out)])
+    assert r.returncode == 0, r.stderr
+    if REGEN:
+        return  # test_golden writes sample-vm's golden files
+    compare_golden("sample-vm", fmt, out)
