@@ -20,7 +20,9 @@ int vm_load(vm_t *vm, const char *path, char *err, size_t errlen)
     json_t *obj;
 
     /* Numbers as doubles, like JSON.parse; NUL allowed as in JS strings. */
-    obj = json_load_file(path, JSON_DECODE_INT_AS_REAL | JSON_ALLOW_NUL, &je);
+    obj = json_load_file(path,
+                         JSON_DECODE_ANY | JSON_DECODE_INT_AS_REAL | JSON_ALLOW_NUL,
+                         &je);
     if (obj == NULL) {
         if (je.line < 0)
             snprintf(err, errlen, "%s: %s", path, je.text);
