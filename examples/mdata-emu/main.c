@@ -43,6 +43,7 @@ static void usage(FILE *f)
         "  --max-line BYTES      ignore longer request lines (default 1 GiB)\n"
         "  -v, --verbose         log every request (twice: more)\n"
         "  -q, --quiet           log errors only\n"
+        "  -V, --version         print the version\n"
         "  -h, --help            this text\n",
         f);
 }
@@ -83,6 +84,7 @@ int main(int argc, char **argv)
         {"verbose", no_argument, NULL, 'v'},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
     };
     emu_t emu;
@@ -94,7 +96,7 @@ int main(int argc, char **argv)
     memset(&emu, 0, sizeof(emu));
     emu.pty_slave = -1;
     emu.max_line = (size_t)1 << 30;
-    while ((opt = getopt_long(argc, argv, "vqh", longopts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, "vqhV", longopts, NULL)) != -1) {
         switch (opt) {
         case 's': emu.socket_path = optarg; break;
         case 'p': emu.pty = 1; break;
@@ -105,6 +107,9 @@ int main(int argc, char **argv)
         case 'v': emu_verbosity++; break;
         case 'q': emu_verbosity = 0; break;
         case 'h': usage(stdout); return 0;
+        case 'V':
+            printf("mdata-emu (libmdata %s)\n", mdata_version_string());
+            return 0;
         case 'u':
             if (parse_uint(optarg, 86400000ul, &n) < 0) {
                 emu_log(0, "--update-delay-ms needs milliseconds");

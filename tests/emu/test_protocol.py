@@ -508,3 +508,25 @@ def test_null_value_drops_only_that_client(start_emu, write_vm):
     c = e.connect()
     get2(c, "sdc:hostname", "SUCCESS", "h")
     assert "would crash" in e.stderr()
+
+
+def test_v2_length_counts_js_characters(d1):
+    """clen is the JS string length (UTF-16 units) and the CRC hashes the
+    low byte of each unit, so a non-ASCII body is checked that way."""
+    c = d1.connect()
+    body = "01 GET \u00e9" + b64("sdc:hostname")
+    js_crc = zlib.crc32(body.encode("latin-1")) & 0xFFFFFFFF
+    line = ("V2 %d %08x %s\n" % (len(body), js_crc, body)).encode()
+    # U+00E9 is not base64: skipped by the lenient decoder
+    c.exchange(line, reply_frame("01", "SUCCESS", "web01"))
+    # the same frame with byte length and byte CRC (what a C client
+    # computes) fails the agent's checks: silence
+    raw = body.encode()
+    c.send(b"V2 %d %08x " % (len(raw), zlib.crc32(raw)) + raw + b"\n")
+    c.assert_silent()
+    # a character outside the BMP counts twice
+    body = "02 GET " + b64("sdc:hostname") + "\U0001f600"
+    units = body.encode("utf-16-le")
+    low = bytes(units[i] for i in range(0, len(units), 2))
+    line = ("V2 %d %08x %s\n" % (len(units) // 2, zlib.crc32(low), body)).encode()
+    c.exchange(line, reply_frame("02", "SUCCESS", "web01"))
