@@ -401,3 +401,33 @@ def test_end_to_end(emulator, fmt, tmp_path):
     if REGEN:
         return  # test_golden writes sample-vm's golden files
     compare_golden("sample-vm", fmt, out)
+
+
+def test_end_to_end_notfound_is_absence(tmp_path):
+    """A VM without hostname, dns_domain and routes: the host answers
+    NOTFOUND for those keys, which the tool reads as absence."""
+    if not EMU or not os.access(EMU, os.X_OK) or not SAMPLE_VM:
+        pytest.skip("MDATA_EMU / NETCFG_SAMPLE_VM not set: end-to-end test "
+                    "skipped")
+    vm = json.load(open(SAMPLE_VM))
+    for key in ("hostname", "dns_domain", "routes"):
+        vm.pop(key, None)
+    vmpath = tmp_path / "vm.json"
+    vmpath.write_text(json.dumps(vm))
+    path = str(tmp_path / "md.sock")
+    proc = subprocess.Popen([EMU, "-q", "--socket", path, str(vmpath)],
+                            stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 10
+        while not os.path.exists(path) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        r = run(["-d", path, "-t", "20000", "-f", "json"])
+        assert r.returncode == 0, r.stderr
+        model = json.loads(r.stdout)
+        assert model["hostname"] is None and model["dns_domain"] is None
+        assert [i["routes"] for i in model["interfaces"]] == [[], [], []]
+        assert model["interfaces"][0]["gateway4"] == "192.0.2.1"
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=10)
