@@ -471,8 +471,14 @@ static uint64_t backoff(const mdata__engine_t *e, unsigned attempts)
 void mdata__attempt_lost(mdata__engine_t *e, mdata__req_t *r, uint64_t now)
 {
     e->counters[MDATA_COUNTER_TIMEOUTS]++;
+    mdata__attempt_failed(e, r, MDATA_ETIMEDOUT, now);
+}
+
+void mdata__attempt_failed(mdata__engine_t *e, mdata__req_t *r, int status,
+                           uint64_t now)
+{
     if (r->attempts >= e->cfg.max_attempts) {
-        mdata__req_finish(e, r, MDATA_ETIMEDOUT, NULL, 0);
+        mdata__req_finish(e, r, status, NULL, 0);
     } else {
         r->retry_at = now + backoff(e, r->attempts);
         r->written = 0;

@@ -83,7 +83,11 @@ void mdata__req_finish(mdata__engine_t *e, mdata__req_t *r, int status,
 int mdata__out_append(mdata__engine_t *e, const void *p, size_t n);
 void mdata__start_probe(mdata__engine_t *e, uint64_t now);
 void mdata__pump(mdata__engine_t *e, uint64_t now);
+/* An attempt's reply never came (counted as a timeout) ... */
 void mdata__attempt_lost(mdata__engine_t *e, mdata__req_t *r, uint64_t now);
+/* ... or came damaged: retry after backoff and a resync, or give up. */
+void mdata__attempt_failed(mdata__engine_t *e, mdata__req_t *r, int status,
+                           uint64_t now);
 
 /* rx.c */
 void mdata__rx_line(mdata__engine_t *e, const char *line, size_t len,

@@ -24,7 +24,40 @@ static mdata__req_t *find_reqid(mdata__engine_t *e, const char *reqid)
     return NULL;
 }
 
-static void rx_frame(mdata__engine_t *e, const char *line, size_t len)
+/*
+ * A damaged V2 line (bad CRC or length) whose request-id field names a
+ * request in flight is almost surely that request's reply: retry it now
+ * instead of waiting out its attempt timeout. Should the damage have hit
+ * the id itself and named another request, that one is merely retried
+ * early; its real reply then counts as stale. Never a wrong value.
+ */
+static void damaged_reply(mdata__engine_t *e, const char *line, size_t len,
+                          int status, uint64_t now)
+{
+    char reqid[9];
+    const char *p = line, *end = line + len;
+    mdata__req_t *r;
+    int field;
+    size_t n;
+
+    for (field = 0; field < 3; field++) {
+        p = memchr(p, ' ', (size_t)(end - p));
+        if (p == NULL)
+            return;
+        p++;
+    }
+    for (n = 0; n < 8 && p + n < end && p[n] != ' '; n++)
+        reqid[n] = p[n];
+    reqid[n] = '\0';
+    if (n != 8 || p + n == end || p[n] != ' ')
+        return;
+    r = find_reqid(e, reqid);
+    if (r != NULL && r->written)
+        mdata__attempt_failed(e, r, status, now);
+}
+
+static void rx_frame(mdata__engine_t *e, const char *line, size_t len,
+                     uint64_t now)
 {
     size_t need = mdata_base64_decoded_maxlen(len) + 1;
     mdata_frame_t f;
@@ -43,12 +76,10 @@ static void rx_frame(mdata__engine_t *e, const char *line, size_t len)
         e->scratch_cap = need;
     }
     rc = mdata_frame_parse(line, len, e->scratch, &f, NULL);
-    if (rc == MDATA_ECRC) {
-        e->counters[MDATA_COUNTER_CRC_ERRORS]++;
-        return;
-    }
     if (rc < 0) {
-        e->counters[MDATA_COUNTER_BAD_LINES]++;
+        e->counters[rc == MDATA_ECRC ? MDATA_COUNTER_CRC_ERRORS
+                                     : MDATA_COUNTER_BAD_LINES]++;
+        damaged_reply(e, line, len, rc, now);
         return;
     }
     r = find_reqid(e, f.reqid);
@@ -179,7 +210,7 @@ void mdata__rx_line(mdata__engine_t *e, const char *line, size_t len,
         if (line_is(line, len, "invalid command"))
             barrier_reached(e, now);
         else if (is_frame && e->proto == MDATA__PROTO_V2)
-            rx_frame(e, line, len); /* replies to requests still count */
+            rx_frame(e, line, len, now); /* replies still count */
         else
             e->counters[MDATA_COUNTER_BAD_LINES]++;
         break;
@@ -196,7 +227,7 @@ void mdata__rx_line(mdata__engine_t *e, const char *line, size_t len,
         if (e->proto == MDATA__PROTO_V1) {
             rx_v1(e, line, len, now);
         } else if (is_frame) {
-            rx_frame(e, line, len);
+            rx_frame(e, line, len, now);
         } else if (e->extra_barriers > 0 &&
                    line_is(line, len, "invalid command")) {
             e->extra_barriers--;

@@ -22,10 +22,16 @@ static void test_engine_bad_lines_skipped(void)
                                        sizeof(buf), &len) == 0);
     /* stale id */
     eh_reply(&h, "0badf00d", "SUCCESS", "wrong", 5);
-    /* bad CRC: flip one bit of the payload */
-    buf[len - 3] ^= 1;
-    eh_feed_mem(&h, buf, len);
-    buf[len - 3] ^= 1;
+    /* bad CRC (of a frame for no request in flight) */
+    {
+        char bad[256];
+        size_t blen;
+
+        CU_ASSERT_FATAL(mdata_frame_encode("0badf00d", "SUCCESS", "wrong", 5,
+                                           bad, sizeof(bad), &blen) == 0);
+        bad[blen - 3] ^= 1;
+        eh_feed_mem(&h, bad, blen);
+    }
     /* bad length */
     eh_feed(&h, "V2 99 265ae1d8 dc4fae17 SUCCESS W10=\n");
     /* junk */
@@ -42,6 +48,38 @@ static void test_engine_bad_lines_skipped(void)
     CU_ASSERT_EQUAL(CNT(&h, BAD_LINES), 3);
     CU_ASSERT_EQUAL(CNT(&h, RETRIES), 0);
     eh_req_free(r, 1);
+    eh_fini(&h);
+}
+
+static void test_engine_damaged_reply_retried_at_once(void)
+{
+    eh_t h;
+    eh_req_t r[2];
+    char buf[256];
+    size_t len;
+
+    eh_init(&h, NULL);
+    eh_get(&h, "k");
+    eh_handshake_v2(&h);
+    CU_ASSERT_FATAL(eh_requests(&h, r, 1) == 1);
+    CU_ASSERT_FATAL(mdata_frame_encode(r[0].reqid, "SUCCESS", "right", 5, buf,
+                                       sizeof(buf), &len) == 0);
+    buf[len - 3] ^= 1; /* its reply, damaged */
+    eh_feed_mem(&h, buf, len);
+    CU_ASSERT_EQUAL(CNT(&h, CRC_ERRORS), 1);
+    CU_ASSERT_EQUAL(CNT(&h, TIMEOUTS), 0);
+    /* no waiting for the attempt timeout: resync, backoff, resend */
+    CU_ASSERT(eh_out_is(&h, "\n"));
+    eh_feed(&h, "invalid command\n");
+    eh_at(&h, mdata__engine_next_deadline(h.e));
+    CU_ASSERT_FATAL(eh_requests(&h, r + 1, 1) == 1);
+    CU_ASSERT(strcmp(r[0].reqid, r[1].reqid) != 0);
+    eh_reply(&h, r[1].reqid, "SUCCESS", "right", 5);
+    CU_ASSERT_FATAL(h.ndone == 1);
+    CU_ASSERT_EQUAL(h.done[0].status, 0);
+    CU_ASSERT_EQUAL(h.done[0].attempts, 2);
+    TU_ASSERT_MEM_EQ(h.done[0].value, h.done[0].value_len, "right", 5);
+    eh_req_free(r, 2);
     eh_fini(&h);
 }
 
@@ -416,6 +454,8 @@ static void test_engine_soak_fake_host(void)
 
 CU_TestInfo engine_fault_tests[] = {
     {"bad_lines_skipped", test_engine_bad_lines_skipped},
+    {"damaged_reply_retried_at_once",
+     test_engine_damaged_reply_retried_at_once},
     {"lost_reply_retried", test_engine_lost_reply_retried},
     {"attempts_exhausted", test_engine_attempts_exhausted},
     {"probe_never_answered", test_engine_probe_never_answered},

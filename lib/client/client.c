@@ -1,0 +1,503 @@
+/*
+ * The libuv glue: one uv_poll_t on the transport's fd, one uv_timer_t for
+ * every deadline (engine deadlines, lock retries, deferred callbacks).
+ * All work happens in pump(), run from those two callbacks; submit calls
+ * only queue into the engine and arm the timer, so callbacks never run
+ * inside them. The handles hold a reference on the loop only while
+ * requests are pending.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <uv.h>
+
+#include "client/client_int.h"
+#include "transport/transport.h"
+
+enum { CONN_NONE = 0, CONN_LOCKING, CONN_OPEN };
+
+#define READ_CHUNK (256 * 1024)
+#define LOCK_RETRY_MIN_MS 5
+#define LOCK_RETRY_MAX_MS 100
+
+typedef struct req_cb {
+    mdata_reply_cb cb;
+    void *ud;
+} req_cb_t;
+
+struct mdata_client {
+    uv_loop_t *loop;
+    mdata__engine_t *eng;
+    char *device;
+    int kind;
+    mdata__tp_t tp;
+    int conn;
+    int fatal;           /* connection lost: later submits fail */
+    uv_poll_t *poll;     /* while CONN_OPEN; freed in its close callback */
+    int poll_events;
+    uv_timer_t timer;
+    uint64_t lock_retry_at;
+    uint64_t lock_retry_ms;
+    int kick;            /* pump at the next loop turn */
+    int in_pump;
+    int closing;
+    int open_handles;
+    mdata_close_cb close_cb;
+    void *close_ud;
+    void *data;
+    uint8_t *rbuf;
+};
+
+static void pump(mdata_client_t *c);
+
+/* ---- connection ---- */
+
+static void on_poll_closed(uv_handle_t *h)
+{
+    mdata_client_t *c = h->data;
+
+    free(h);
+    if (c == NULL)
+        return; /* client already gone */
+}
+
+static void close_transport(mdata_client_t *c)
+{
+    if (c->poll != NULL) {
+        uv_poll_stop(c->poll);
+        c->poll->data = NULL;
+        uv_close((uv_handle_t *)c->poll, on_poll_closed);
+        c->poll = NULL;
+    }
+    mdata__tp_close(&c->tp);
+    c->conn = CONN_NONE;
+    c->poll_events = 0;
+}
+
+static void lost(mdata_client_t *c, int status)
+{
+    uint64_t now = uv_now(c->loop);
+
+    close_transport(c);
+    c->fatal = status;
+    mdata__engine_lost(c->eng, status, now);
+}
+
+static void on_poll(uv_poll_t *h, int status, int events);
+
+static void opened(mdata_client_t *c)
+{
+    int rc;
+
+    mdata__engine_set_wait_status(c->eng, MDATA_ETIMEDOUT);
+    c->poll = calloc(1, sizeof(*c->poll));
+    if (c->poll == NULL) {
+        mdata__tp_close(&c->tp);
+        c->conn = CONN_NONE;
+        mdata__engine_fail_all(c->eng, MDATA_ENOMEM);
+        return;
+    }
+    rc = uv_poll_init(c->loop, c->poll, c->tp.fd);
+    if (rc != 0) {
+        free(c->poll);
+        c->poll = NULL;
+        mdata__tp_close(&c->tp);
+        c->conn = CONN_NONE;
+        mdata__engine_fail_all(c->eng, MDATA_EIO);
+        return;
+    }
+    c->poll->data = c;
+    c->conn = CONN_OPEN;
+    mdata__engine_connected(c->eng, uv_now(c->loop));
+}
+
+static void open_result(mdata_client_t *c, int rc)
+{
+    uint64_t now = uv_now(c->loop);
+
+    if (rc == 0) {
+        opened(c);
+    } else if (rc == MDATA_ELOCKED || rc == MDATA_EBUSY) {
+        /* Someone else holds the line: poll the lock with a growing
+         * interval; the requests' deadlines bound the wait. */
+        if (c->conn != CONN_LOCKING)
+            c->lock_retry_ms = LOCK_RETRY_MIN_MS;
+        else if (c->lock_retry_ms < LOCK_RETRY_MAX_MS)
+            c->lock_retry_ms *= 2;
+        c->conn = CONN_LOCKING;
+        c->lock_retry_at = now + c->lock_retry_ms;
+        mdata__engine_set_wait_status(c->eng, rc == MDATA_ELOCKED
+                                                  ? MDATA_ELOCKED
+                                                  : MDATA_ETIMEDOUT);
+    } else {
+        mdata__tp_close(&c->tp);
+        c->conn = CONN_NONE;
+        mdata__engine_fail_all(c->eng, rc);
+    }
+}
+
+static void connect_step(mdata_client_t *c)
+{
+    uint64_t now = uv_now(c->loop);
+
+    if (c->conn == CONN_NONE && mdata__engine_want_connect(c->eng))
+        open_result(c, mdata__tp_open(&c->tp, c->device, c->kind, NULL));
+    else if (c->conn == CONN_LOCKING) {
+        if (!mdata__engine_busy(c->eng)) {
+            /* everyone gave up waiting */
+            mdata__tp_close(&c->tp);
+            c->conn = CONN_NONE;
+            mdata__engine_set_wait_status(c->eng, MDATA_ETIMEDOUT);
+        } else if (now >= c->lock_retry_at) {
+            open_result(c, mdata__tp_retry(&c->tp, c->device, NULL));
+        }
+    }
+}
+
+/* ---- I/O ---- */
+
+static void flush(mdata_client_t *c)
+{
+    while (c->conn == CONN_OPEN) {
+        size_t len, n;
+        const char *out = mdata__engine_output(c->eng, &len);
+        int rc;
+
+        if (len == 0)
+            return;
+        rc = mdata__tp_write(&c->tp, out, len, &n);
+        if (rc < 0) {
+            lost(c, rc);
+            return;
+        }
+        if (n == 0)
+            return; /* wait for UV_WRITABLE */
+        mdata__engine_output_done(c->eng, n, uv_now(c->loop));
+    }
+}
+
+static void read_some(mdata_client_t *c)
+{
+    int i;
+
+    /* A bounded number of chunks per wake-up keeps the loop fair. */
+    for (i = 0; i < 64 && c->conn == CONN_OPEN; i++) {
+        size_t n;
+        int rc = mdata__tp_read(&c->tp, c->rbuf, READ_CHUNK, &n);
+
+        if (rc < 0) {
+            lost(c, rc);
+            return;
+        }
+        if (n == 0)
+            return;
+        uv_update_time(c->loop);
+        rc = mdata__engine_feed(c->eng, c->rbuf, n, uv_now(c->loop));
+        if (rc < 0) {
+            lost(c, rc);
+            return;
+        }
+        if (n < READ_CHUNK)
+            return;
+    }
+}
+
+static void on_poll(uv_poll_t *h, int status, int events)
+{
+    mdata_client_t *c = h->data;
+
+    if (c == NULL)
+        return;
+    if (status < 0) {
+        /* An error on the fd, often the peer's hang-up: what it sent
+         * first still counts, and read() tells EOF from a real error. */
+        read_some(c);
+        if (c->conn == CONN_OPEN)
+            lost(c, MDATA_EIO);
+    } else {
+        /* On a hang-up, what the peer sent before it is still read first;
+         * the end of file then marks the connection lost. */
+        if (events & (UV_READABLE | UV_DISCONNECT))
+            read_some(c);
+        if (c->conn == CONN_OPEN && (events & UV_WRITABLE))
+            flush(c);
+    }
+    pump(c);
+}
+
+static void on_timer(uv_timer_t *t)
+{
+    pump(t->data);
+}
+
+/* ---- dispatch ---- */
+
+static void dispatch(mdata_client_t *c)
+{
+    mdata__done_t d;
+
+    while (mdata__engine_next_done(c->eng, &d) == 1) {
+        req_cb_t *rc = d.ud;
+        mdata_reply_t reply;
+
+        reply.status = d.status;
+        reply.value = d.value;
+        reply.len = d.value_len;
+        reply.attempts = d.attempts;
+        rc->cb(c, d.status, &reply, rc->ud);
+        free(rc);
+    }
+}
+
+/* Arm the timer for the next deadline and the poll for what we need. */
+static void rearm(mdata_client_t *c)
+{
+    uint64_t now = uv_now(c->loop), t, delay;
+    int busy = mdata__engine_busy(c->eng);
+
+    if (c->closing)
+        return;
+    t = mdata__engine_next_deadline(c->eng);
+    if (c->conn == CONN_LOCKING && c->lock_retry_at < t)
+        t = c->lock_retry_at;
+    if (c->kick || (c->conn == CONN_NONE && mdata__engine_want_connect(c->eng)))
+        t = now;
+    c->kick = 0;
+    if (t == UINT64_MAX) {
+        uv_timer_stop(&c->timer);
+    } else {
+        delay = t > now ? t - now : 0;
+        uv_timer_start(&c->timer, on_timer, delay, 0);
+    }
+    if (busy)
+        uv_ref((uv_handle_t *)&c->timer);
+    else
+        uv_unref((uv_handle_t *)&c->timer);
+    if (c->poll != NULL) {
+        size_t len;
+        int ev = UV_READABLE | UV_DISCONNECT;
+
+        mdata__engine_output(c->eng, &len);
+        if (len > 0)
+            ev |= UV_WRITABLE;
+        if (ev != c->poll_events) {
+            uv_poll_start(c->poll, ev, on_poll);
+            c->poll_events = ev;
+        }
+        if (busy)
+            uv_ref((uv_handle_t *)c->poll);
+        else
+            uv_unref((uv_handle_t *)c->poll);
+    }
+}
+
+static void pump(mdata_client_t *c)
+{
+    int round;
+
+    if (c->in_pump || c->closing)
+        return;
+    c->in_pump = 1;
+    for (round = 0; round < 4; round++) {
+        uint64_t now;
+
+        connect_step(c);
+        now = uv_now(c->loop);
+        mdata__engine_tick(c->eng, now);
+        flush(c);
+        dispatch(c);
+        if (c->closing)
+            break;
+        /* callbacks may have submitted: go again if there is output */
+        if (!c->kick)
+            break;
+        c->kick = 0;
+    }
+    c->in_pump = 0;
+    if (!c->closing)
+        rearm(c);
+}
+
+/* ---- public ---- */
+
+int mdata_client_new(struct uv_loop_s *loop, const mdata_options_t *opts,
+                     mdata_client_t **out, mdata_error_t *err)
+{
+    mdata__engine_config_t cfg;
+    mdata_client_t *c;
+    int rc;
+
+    if (loop == NULL || out == NULL)
+        return mdata__error(err, MDATA_EINVAL, 0, 0, "loop or out is NULL");
+    if (opts != NULL)
+        cfg = opts->cfg;
+    else
+        mdata__engine_config_defaults(&cfg);
+    c = calloc(1, sizeof(*c));
+    if (c == NULL)
+        return mdata__error(err, MDATA_ENOMEM, 0, 0, "out of memory");
+    c->loop = loop;
+    mdata__tp_init(&c->tp);
+    c->rbuf = malloc(READ_CHUNK);
+    if (c->rbuf == NULL) {
+        free(c);
+        return mdata__error(err, MDATA_ENOMEM, 0, 0, "out of memory");
+    }
+    rc = mdata__device_pick(opts != NULL ? opts->device : NULL, &c->device,
+                            &c->kind, err);
+    if (rc == 0) {
+        rc = mdata__engine_new(&cfg, &c->eng);
+        if (rc < 0)
+            mdata__error(err, rc, 0, 0, "bad options");
+    }
+    if (rc == 0 && uv_timer_init(loop, &c->timer) != 0)
+        rc = mdata__error(err, MDATA_EIO, 0, 0, "uv_timer_init failed");
+    if (rc < 0) {
+        mdata__engine_free(c->eng);
+        free(c->device);
+        free(c->rbuf);
+        free(c);
+        return rc;
+    }
+    c->timer.data = c;
+    uv_unref((uv_handle_t *)&c->timer);
+    *out = c;
+    return 0;
+}
+
+static void on_timer_closed(uv_handle_t *h)
+{
+    mdata_client_t *c = h->data;
+    mdata_close_cb cb = c->close_cb;
+    void *ud = c->close_ud;
+
+    /* Requests canceled by close get their callbacks now, from the loop. */
+    c->closing = 1;
+    dispatch(c);
+    mdata__tp_close(&c->tp);
+    mdata__engine_free(c->eng);
+    free(c->device);
+    free(c->rbuf);
+    free(c);
+    if (cb != NULL)
+        cb(ud);
+}
+
+void mdata_client_close(mdata_client_t *client, mdata_close_cb cb,
+                        void *userdata)
+{
+    mdata_client_t *c = client;
+
+    if (c == NULL || c->closing)
+        return;
+    c->closing = 1;
+    c->close_cb = cb;
+    c->close_ud = userdata;
+    mdata__engine_fail_all(c->eng, MDATA_ECANCELED);
+    if (c->poll != NULL) {
+        uv_poll_stop(c->poll);
+        c->poll->data = NULL;
+        uv_close((uv_handle_t *)c->poll, on_poll_closed);
+        c->poll = NULL;
+    }
+    uv_timer_stop(&c->timer);
+    uv_close((uv_handle_t *)&c->timer, on_timer_closed);
+}
+
+void mdata_client_set_data(mdata_client_t *client, void *data)
+{
+    if (client != NULL)
+        client->data = data;
+}
+
+void *mdata_client_get_data(const mdata_client_t *client)
+{
+    return client != NULL ? client->data : NULL;
+}
+
+int mdata_client_protocol(const mdata_client_t *client)
+{
+    return client != NULL ? mdata__engine_protocol(client->eng) : 0;
+}
+
+const char *mdata_client_device(const mdata_client_t *client)
+{
+    return client != NULL ? client->device : NULL;
+}
+
+uint64_t mdata_client_counter(const mdata_client_t *client,
+                              mdata_counter_t which)
+{
+    return client != NULL ? mdata__engine_counter(client->eng, (int)which)
+                          : 0;
+}
+
+static int submit(mdata_client_t *c, int op, const char *key,
+                  const void *val, size_t len, mdata_reply_cb cb, void *ud,
+                  uint32_t *req_id)
+{
+    req_cb_t *rcb;
+    int rc;
+
+    if (c == NULL || cb == NULL)
+        return MDATA_EINVAL;
+    if (c->closing || c->fatal)
+        return MDATA_ECLOSED;
+    rcb = malloc(sizeof(*rcb));
+    if (rcb == NULL)
+        return MDATA_ENOMEM;
+    rcb->cb = cb;
+    rcb->ud = ud;
+    rc = mdata__engine_submit(c->eng, op, key, val, len, rcb,
+                              uv_now(c->loop), req_id, NULL);
+    if (rc < 0) {
+        free(rcb);
+        return rc;
+    }
+    c->kick = 1;
+    if (!c->in_pump)
+        rearm(c);
+    return 0;
+}
+
+int mdata_get(mdata_client_t *client, const char *key, mdata_reply_cb cb,
+              void *userdata, uint32_t *req_id)
+{
+    return submit(client, MDATA__OP_GET, key, NULL, 0, cb, userdata, req_id);
+}
+
+int mdata_keys(mdata_client_t *client, mdata_reply_cb cb, void *userdata,
+               uint32_t *req_id)
+{
+    return submit(client, MDATA__OP_KEYS, NULL, NULL, 0, cb, userdata,
+                  req_id);
+}
+
+int mdata_put(mdata_client_t *client, const char *key, const void *value,
+              size_t len, mdata_reply_cb cb, void *userdata, uint32_t *req_id)
+{
+    return submit(client, MDATA__OP_PUT, key, value, len, cb, userdata,
+                  req_id);
+}
+
+int mdata_delete(mdata_client_t *client, const char *key, mdata_reply_cb cb,
+                 void *userdata, uint32_t *req_id)
+{
+    return submit(client, MDATA__OP_DELETE, key, NULL, 0, cb, userdata,
+                  req_id);
+}
+
+int mdata_client_cancel(mdata_client_t *client, uint32_t req_id)
+{
+    int rc;
+
+    if (client == NULL || client->closing)
+        return MDATA_EINVAL;
+    rc = mdata__engine_cancel(client->eng, req_id, uv_now(client->loop));
+    if (rc == 0) {
+        client->kick = 1;
+        if (!client->in_pump)
+            rearm(client);
+    }
+    return rc;
+}

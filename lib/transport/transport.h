@@ -1,0 +1,60 @@
+/*
+ * Transports: a serial tty or a unix stream socket, as a non-blocking file
+ * descriptor the client layer polls with libuv. Device selection lives
+ * here too.
+ */
+#ifndef MDATA_TRANSPORT_H
+#define MDATA_TRANSPORT_H
+
+#include <termios.h>
+
+#include "common/common.h"
+
+enum { MDATA__TP_TTY = 1, MDATA__TP_SOCKET = 2 };
+
+typedef struct mdata__tp {
+    int fd;          /* -1 when closed */
+    int kind;
+    int locked;
+    int have_termios;
+    struct termios saved;
+} mdata__tp_t;
+
+/*
+ * Choose the device: explicit path, else $MDATA_DEVICE, else the zone
+ * sockets, then the OS's serial device. *path_out is malloc'd; *kind_out is
+ * MDATA__TP_*. Errors: MDATA_ENODEV (nothing found, or not a socket or
+ * character device), MDATA_ENOMEM.
+ */
+int mdata__device_pick(const char *explicit_path, char **path_out,
+                       int *kind_out, mdata_error_t *err);
+
+/* Classify path by stat: socket or character device. MDATA_ENODEV. */
+int mdata__device_kind(const char *path, int *kind, mdata_error_t *err);
+
+void mdata__tp_init(mdata__tp_t *tp);
+
+/*
+ * Open (and for a tty, try to lock) the device. Returns 0 when ready (a
+ * tty locked, raw and drained; a socket connected), MDATA_ELOCKED or
+ * MDATA_EBUSY when the tty is locked by someone else or the socket's
+ * backlog is full (call mdata__tp_retry later; the fd may stay open), or
+ * another code (MDATA_ENODEV, MDATA_EIO) with err filled.
+ */
+int mdata__tp_open(mdata__tp_t *tp, const char *path, int kind,
+                   mdata_error_t *err);
+/* Try again after MDATA_ELOCKED / MDATA_EBUSY. Same returns. */
+int mdata__tp_retry(mdata__tp_t *tp, const char *path, mdata_error_t *err);
+
+/*
+ * Read what is available: 0 with *n bytes (0 when nothing is there),
+ * MDATA_ECLOSED on end of file or hang-up, MDATA_EIO on other errors.
+ */
+int mdata__tp_read(mdata__tp_t *tp, void *buf, size_t cap, size_t *n);
+/* Write what fits now: 0 with *n bytes, MDATA_ECLOSED, MDATA_EIO. */
+int mdata__tp_write(mdata__tp_t *tp, const void *buf, size_t len, size_t *n);
+
+/* Restore the tty's settings, unlock and close. Idempotent. */
+void mdata__tp_close(mdata__tp_t *tp);
+
+#endif

@@ -1,0 +1,13 @@
+/* The client tests against mdata-emu over real sockets and ptys. */
+#include "client-util.h"
+
+extern CU_TestInfo client_ops_tests[];
+extern CU_TestInfo client_async_tests[];
+extern CU_TestInfo client_fault_tests[];
+
+CU_SuiteInfo mdata_test_suites[] = {
+    {"ops", NULL, NULL, NULL, NULL, client_ops_tests},
+    {"async", NULL, NULL, NULL, NULL, client_async_tests},
+    {"faults", NULL, NULL, NULL, NULL, client_fault_tests},
+    CU_SUITE_INFO_NULL,
+};
