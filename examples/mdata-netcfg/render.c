@@ -15,6 +15,7 @@ const nc_format_t nc_formats[] = {
     {"freebsd", nc_render_freebsd, 1, "FreeBSD rc.conf lines"},
     {"resolv", nc_render_resolv, 0, "resolv.conf"},
     {"json", nc_render_json, 0, "the normalised model as JSON (ASCII)"},
+    {"hostname", nc_render_hostname, 0, "/etc/hostname (nothing without one)"},
     {NULL, NULL, 0, NULL},
 };
 

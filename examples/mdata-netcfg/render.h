@@ -57,6 +57,7 @@ int nc_render_ip(const nc_model_t *m, nc_files_t *out);
 int nc_render_freebsd(const nc_model_t *m, nc_files_t *out);
 int nc_render_resolv(const nc_model_t *m, nc_files_t *out);
 int nc_render_json(const nc_model_t *m, nc_files_t *out);
+int nc_render_hostname(const nc_model_t *m, nc_files_t *out);
 
 /* Shared helpers. */
 /* Append text in single quotes for a POSIX shell. */

@@ -31,7 +31,8 @@ SAMPLE_VM = os.environ.get("NETCFG_SAMPLE_VM", "")
 REGEN = os.environ.get("NETCFG_REGEN") == "1"
 
 FORMATS = ["networkd", "netplan", "ifupdown", "nm", "ip", "freebsd",
-           "resolv", "json"]
+           "resolv", "json", "hostname"]
+EMPTY = ".empty"  # marks a golden directory of a format that wrote nothing
 NAMED = {"ip", "ifupdown", "freebsd"}  # formats that name kernel interfaces
 CASE_NAMES = sorted(os.listdir(CASES))
 
@@ -81,6 +82,8 @@ def tree(path):
     """{name: (bytes, mode)} of the regular files in path."""
     res = {}
     for name in sorted(os.listdir(path)):
+        if name == EMPTY:
+            continue
         st = os.stat(os.path.join(path, name))
         with open(os.path.join(path, name), "rb") as f:
             res[name] = (f.read(), stat.S_IMODE(st.st_mode))
@@ -92,6 +95,8 @@ def compare_golden(case, fmt, out):
     if REGEN:
         shutil.rmtree(golden, ignore_errors=True)
         shutil.copytree(out, golden)
+        if not os.listdir(golden):
+            open(os.path.join(golden, EMPTY), "w").close()
         return
     assert os.path.isdir(golden), "no golden files: regenerate (see top)"
     got, want = tree(out), tree(golden)
@@ -428,6 +433,28 @@ def test_end_to_end_notfound_is_absence(tmp_path):
         assert model["hostname"] is None and model["dns_domain"] is None
         assert [i["routes"] for i in model["interfaces"]] == [[], [], []]
         assert model["interfaces"][0]["gateway4"] == "192.0.2.1"
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=10)
+
+
+def test_end_to_end_serial(tmp_path):
+    """The same over a serial line: mdata-emu on a pseudo-terminal, as a
+    bhyve guest sees its COM2."""
+    if not EMU or not os.access(EMU, os.X_OK) or not SAMPLE_VM:
+        pytest.skip("MDATA_EMU / NETCFG_SAMPLE_VM not set: end-to-end test "
+                    "skipped")
+    proc = subprocess.Popen([EMU, "-q", "--pty", SAMPLE_VM],
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                            text=True)
+    try:
+        pty = proc.stdout.readline().strip()
+        assert pty.startswith("/dev/"), pty
+        out = tmp_path / "out"
+        r = run(["-d", pty, "-t", "20000", "-f", "json", "-o", str(out)])
+        assert r.returncode == 0, r.stderr
+        if not REGEN:
+            compare_golden("sample-vm", "json", out)
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=10)
