@@ -12,7 +12,7 @@ cd "$top"
 
 # Debian packages the build and the tests use.
 packages="meson ninja-build pkg-config gcc python3 libuv1-dev libjansson-dev
-libcunit1-dev python3-pytest valgrind clang"
+libcunit1-dev python3-pytest valgrind clang systemd netplan.io ifupdown"
 
 missing=""
 for p in $packages; do
