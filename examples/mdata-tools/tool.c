@@ -1,0 +1,286 @@
+/* Shared behaviour of the four tools; see tool.h. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "tool.h"
+
+/* While the service is not answering, each try lasts at most this long,
+ * so the user hears from us every few seconds. */
+#define WAIT_SLICE_MS 5000
+/* Pause between tries that failed at once (connection refused). */
+#define RETRY_PAUSE_MS 1000
+/* A request on a line that answered the handshake: its own bound when the
+ * user set none. Lost replies are retried within it by the library. */
+#define CONNECTED_TIMEOUT_MS 60000
+
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void sleep_ms(uint64_t ms)
+{
+    struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000};
+
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+        ;
+}
+
+void tool_err(const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+void tool_usage_exit(const tool_t *t, const char *why)
+{
+    if (why != NULL)
+        fprintf(stderr, "%s: %s\n", t->name, why);
+    fprintf(stderr, "%s: Usage: %s %s\n", t->name, t->argv0, t->operands);
+    exit(TOOL_EXIT_USAGE);
+}
+
+/* Seconds as "30" or "2.5"; 0 < s <= one day. */
+static int parse_seconds(const char *text, uint64_t *ms)
+{
+    char *end;
+    double s;
+
+    errno = 0;
+    s = strtod(text, &end);
+    if (errno != 0 || end == text || *end != '\0' || !(s > 0) || s > 86400)
+        return -1;
+    *ms = (uint64_t)(s * 1000 + 0.5);
+    if (*ms == 0)
+        *ms = 1;
+    return 0;
+}
+
+static void print_help(const tool_t *t)
+{
+    printf("Usage: %s [OPTIONS] %s\n"
+           "%s\n\n"
+           "Options:\n"
+           "  -d, --device PATH    metadata device or socket (default: "
+           "$MDATA_DEVICE,\n"
+           "                       else the zone socket or the serial "
+           "port)\n"
+           "  -t, --timeout SECS   give up after SECS seconds in all "
+           "(default:\n"
+           "                       $MDATA_TIMEOUT, else wait for the "
+           "service)\n"
+           "  -v, --verbose        report the device, protocol and "
+           "counters on stderr\n"
+           "  -h, --help           show this help\n"
+           "  -V, --version        show the version\n"
+           "  --                   end of options (for keys starting with "
+           "'-')\n\n"
+           "Exit status: 0 success, 1 not found, 2 error, 3 usage error.\n",
+           t->name, t->operands, t->summary);
+}
+
+int tool_parse(tool_t *t, int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"device", required_argument, NULL, 'd'},
+        {"timeout", required_argument, NULL, 't'},
+        {"verbose", no_argument, NULL, 'v'},
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *env;
+    int c;
+
+    t->started_ms = now_ms();
+    t->argv0 = argc > 0 ? argv[0] : t->name;
+    env = getenv("MDATA_TIMEOUT");
+    if (env != NULL && *env != '\0' && parse_seconds(env, &t->timeout_ms) != 0)
+        tool_usage_exit(t, "MDATA_TIMEOUT must be a number of seconds");
+    opterr = 0;
+    /* "+": stop at the first operand, so values may start with '-'. */
+    while ((c = getopt_long(argc, argv, "+d:t:vhV", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'd':
+            t->device = optarg;
+            break;
+        case 't':
+            if (parse_seconds(optarg, &t->timeout_ms) != 0)
+                tool_usage_exit(t, "--timeout needs a number of seconds "
+                                   "between 0 and 86400");
+            break;
+        case 'v':
+            t->verbose = 1;
+            break;
+        case 'h':
+            print_help(t);
+            exit(TOOL_EXIT_OK);
+        case 'V':
+            printf("%s (libmdata) %s\n", t->name, mdata_version_string());
+            exit(TOOL_EXIT_OK);
+        default: {
+            char why[80];
+
+            if (optopt != 0)
+                snprintf(why, sizeof(why), "unknown option '-%c'", optopt);
+            else
+                snprintf(why, sizeof(why), "unknown option '%s'",
+                         argv[optind - 1]);
+            tool_usage_exit(t, why);
+        }
+        }
+    }
+    return optind;
+}
+
+void tool_check_key(const tool_t *t, const char *key)
+{
+    mdata_error_t err;
+
+    if (mdata_key_check(key, &err) != 0)
+        tool_usage_exit(t, err.text);
+}
+
+static void report(const tool_t *t, mdata_sync_t *sync, int rc,
+                   uint64_t took_ms)
+{
+    mdata_client_t *c = mdata_sync_client(sync);
+    int i;
+
+    fprintf(stderr, "%s: device %s, protocol %s, %s after %llu ms\n",
+            t->name, mdata_client_device(c),
+            mdata_client_protocol(c) == 2   ? "V2"
+            : mdata_client_protocol(c) == 1 ? "V1"
+                                            : "none",
+            rc == 0 ? "done" : mdata_err_name(rc),
+            (unsigned long long)took_ms);
+    fprintf(stderr, "%s: counters:", t->name);
+    for (i = 0; i < MDATA_COUNTER_COUNT_; i++)
+        fprintf(stderr, " %s=%llu", mdata_counter_name((mdata_counter_t)i),
+                (unsigned long long)mdata_client_counter(
+                    c, (mdata_counter_t)i));
+    fputc('\n', stderr);
+}
+
+int tool_run(tool_t *t, const char *op_name, tool_op_fn op, void *ctx,
+             mdata_error_t *err)
+{
+    uint64_t deadline = t->timeout_ms ? t->started_ms + t->timeout_ms : 0;
+    uint64_t last_notice = 0;
+    int full_try = 0, noticed = 0;
+
+    for (;;) {
+        uint64_t now = now_ms(), slice, began;
+        mdata_options_t *opts;
+        mdata_sync_t *sync;
+        char device[512];
+        int rc, proto;
+
+        if (deadline != 0 && now >= deadline) {
+            tool_err("ERROR: timed out after %.1f s waiting for the metadata "
+                     "service",
+                     (double)t->timeout_ms / 1000);
+            exit(TOOL_EXIT_ERROR);
+        }
+        slice = full_try ? CONNECTED_TIMEOUT_MS : WAIT_SLICE_MS;
+        if (deadline != 0 && (full_try || deadline - now < slice))
+            slice = deadline - now;
+        if (mdata_options_new(&opts) != 0 ||
+            mdata_options_set_device(opts, t->device) != 0 ||
+            mdata_options_set_timeout_ms(opts, slice) != 0) {
+            tool_err("ERROR: could not initialise protocol: %s",
+                     mdata_strerror(MDATA_ENOMEM));
+            exit(TOOL_EXIT_ERROR);
+        }
+        memset(err, 0, sizeof(*err));
+        rc = mdata_sync_new(opts, &sync, err);
+        mdata_options_free(opts);
+        if (rc != 0) {
+            /* No such device: the reference's permanent failure. */
+            tool_err("ERROR: could not initialise protocol: %s",
+                     err->text[0] ? err->text : mdata_strerror(rc));
+            exit(TOOL_EXIT_ERROR);
+        }
+        began = now_ms();
+        rc = op(sync, ctx, err);
+        proto = mdata_client_protocol(mdata_sync_client(sync));
+        snprintf(device, sizeof(device), "%s",
+                 mdata_client_device(mdata_sync_client(sync)));
+        if (t->verbose)
+            report(t, sync, rc, now_ms() - began);
+        mdata_sync_free(sync);
+
+        switch (rc) {
+        case 0:
+        case MDATA_ENOTFOUND:
+        case MDATA_EREMOTE:
+        case MDATA_ENOTSUP:
+            return rc;
+        case MDATA_ETIMEDOUT:
+        case MDATA_ECLOSED:
+        case MDATA_EIO:
+        case MDATA_ELOCKED:
+        case MDATA_ENODEV: /* the path exists (else mdata_sync_new said so)
+                              but nobody serves it yet */
+            break;         /* the service may not be up yet: wait below */
+        default:
+            tool_err("ERROR: %s failed: %s", op_name,
+                     err->text[0] ? err->text : mdata_strerror(rc));
+            exit(TOOL_EXIT_ERROR);
+        }
+        if (proto != 0 && rc == MDATA_ETIMEDOUT) {
+            /* The line answered the handshake, the request did not finish:
+             * give it once the whole deadline (a large value on a slow
+             * line), then report instead of retrying for ever. */
+            if (!full_try) {
+                full_try = 1;
+                continue;
+            }
+            tool_err("ERROR: no reply to %s from the metadata service on "
+                     "%s: %s",
+                     op_name, device,
+                     err->text[0] ? err->text : mdata_strerror(rc));
+            exit(TOOL_EXIT_ERROR);
+        }
+        full_try = 0;
+        now = now_ms();
+        if (!noticed || now - last_notice >= WAIT_SLICE_MS) {
+            tool_err("%s: waiting for the metadata service on %s (%s)",
+                     t->name, device,
+                     err->text[0] ? err->text : mdata_strerror(rc));
+            last_notice = now;
+            noticed = 1;
+        }
+        if (now - began < RETRY_PAUSE_MS) {
+            uint64_t pause = RETRY_PAUSE_MS - (now - began);
+
+            if (deadline != 0 && deadline > now && deadline - now < pause)
+                pause = deadline - now;
+            sleep_ms(pause);
+        }
+    }
+}
+
+void tool_write_stdout(const tool_t *t, const uint8_t *data, size_t len,
+                       int add_newline)
+{
+    if ((len > 0 && fwrite(data, 1, len, stdout) != len) ||
+        (add_newline && fputc('\n', stdout) == EOF) || fflush(stdout) != 0) {
+        tool_err("ERROR: could not write to stdout: %s", strerror(errno));
+        exit(TOOL_EXIT_ERROR);
+    }
+    (void)t;
+}
