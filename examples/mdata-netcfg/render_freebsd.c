@@ -4,6 +4,20 @@
 
 #include <stdio.h>
 
+/* The interface name as rc.conf spells it in variable names: rc.subr maps
+ * '.', '-', '/' and '+' to '_' ("ifconfig_em0_100" for em0.100). */
+static const char *var(const nc_iface_t *ifc, char out[NC_IFNAME_MAX])
+{
+    size_t i;
+
+    for (i = 0; i + 1 < NC_IFNAME_MAX && ifc->ifname[i] != '\0'; i++)
+        out[i] = (ifc->ifname[i] == '.' || ifc->ifname[i] == '-')
+                     ? '_'
+                     : ifc->ifname[i];
+    out[i] = '\0';
+    return out;
+}
+
 static void mtu(const nc_iface_t *ifc, nc_buf_t *b)
 {
     if (ifc->mtu != 0)
@@ -16,10 +30,13 @@ static void one(const nc_iface_t *ifc, nc_buf_t *b)
     size_t i, n4 = nc_iface_count_family(ifc, MDATA_AF_INET);
     size_t n6 = nc_iface_count_family(ifc, MDATA_AF_INET6);
     int alias = 0, main4 = 0, main6 = 0;
+    char v[NC_IFNAME_MAX];
+
+    var(ifc, v);
 
     nc_buf_printf(b, "\n# SmartOS nic %s%s, MAC %s\n", ifc->name,
                   ifc->primary ? " (primary)" : "", ifc->mac);
-    nc_buf_printf(b, "ifconfig_%s=\"", ifc->ifname);
+    nc_buf_printf(b, "ifconfig_%s=\"", v);
     if (ifc->dhcp4) {
         nc_buf_puts(b, "DHCP");
     } else if (n4 > 0) {
@@ -34,7 +51,7 @@ static void one(const nc_iface_t *ifc, nc_buf_t *b)
     mtu(ifc, b);
     nc_buf_puts(b, "\"\n");
     if (n6 > 0 || ifc->ipv6_auto) {
-        nc_buf_printf(b, "ifconfig_%s_ipv6=\"inet6", ifc->ifname);
+        nc_buf_printf(b, "ifconfig_%s_ipv6=\"inet6", v);
         for (i = 0; i < ifc->naddr && !main6; i++)
             if (ifc->addr[i].family == MDATA_AF_INET6) {
                 nc_buf_printf(b, " %s", nc_ip_text(&ifc->addr[i], 1, t));
@@ -47,7 +64,7 @@ static void one(const nc_iface_t *ifc, nc_buf_t *b)
 
         if ((int)i + 1 == main4 || (int)i + 1 == main6)
             continue;
-        nc_buf_printf(b, "ifconfig_%s_alias%d=\"%s %s\"\n", ifc->ifname,
+        nc_buf_printf(b, "ifconfig_%s_alias%d=\"%s %s\"\n", v,
                       alias++, a->family == MDATA_AF_INET6 ? "inet6" : "inet",
                       nc_ip_text(a, 1, t));
     }

@@ -9,7 +9,7 @@ static void ethernet(const nc_model_t *m, const nc_iface_t *ifc, nc_buf_t *b)
     char t[MDATA_IP_TEXT_MAX];
     size_t i;
 
-    nc_buf_printf(b, "    %s:\n", ifc->name);
+    nc_buf_printf(b, "    \"%s\":\n", ifc->name);
     nc_buf_printf(b, "      match:\n        macaddress: \"%s\"\n", ifc->mac);
     if (ifc->mtu != 0)
         nc_buf_printf(b, "      mtu: %u\n", ifc->mtu);

@@ -29,14 +29,14 @@ set_hostname() {
 }
 
 # SmartOS nic net0 (primary), MAC 90:b8:d0:00:00:61
-ipv6_ra 'net0' 0 0
-run ip link set dev 'net0' up
-run ip addr replace 10.1.0.5/24 dev 'net0'
+ipv6_ra 'vtnet0' 0 0
+run ip link set dev 'vtnet0' up
+run ip addr replace 10.1.0.5/24 dev 'vtnet0'
 
 # SmartOS nic net2, MAC 90:b8:d0:00:00:62
-ipv6_ra 'net2' 0 0
-run ip link set dev 'net2' up
-run ip addr replace 10.2.0.5/24 dev 'net2'
+ipv6_ra 'vtnet1.5' 0 0
+run ip link set dev 'vtnet1.5' up
+run ip addr replace 10.2.0.5/24 dev 'vtnet1.5'
 
 # SmartOS nic net3, MAC 90:b8:d0:00:00:63
 ipv6_ra 'net3' 0 0
@@ -44,7 +44,7 @@ run ip link set dev 'net3' up
 run ip addr replace 10.3.0.5/24 dev 'net3'
 
 # Routes
-run ip route replace default via 10.1.0.1 dev 'net0'
+run ip route replace default via 10.1.0.1 dev 'vtnet0'
 
 set_hostname 'names'
 exit $rc
