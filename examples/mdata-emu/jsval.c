@@ -172,10 +172,13 @@ uint32_t emu_utf8_next(const char *s, size_t n, size_t *i)
 
 size_t emu_js_length(const char *s, size_t n)
 {
-    size_t i = 0, units = 0;
+    const uint8_t *u = (const uint8_t *)s;
+    size_t i, units = 0;
 
-    while (i < n)
-        units += emu_utf8_next(s, n, &i) >= 0x10000 ? 2 : 1;
+    /* valid UTF-8: every byte but a continuation starts a character, and
+     * a 4-byte one is a surrogate pair */
+    for (i = 0; i < n; i++)
+        units += ((u[i] & 0xC0) != 0x80) + (u[i] >= 0xF0);
     return units;
 }
 
@@ -184,8 +187,15 @@ void emu_js_lowbytes(const char *s, size_t n, buf_t *out)
     size_t i = 0;
 
     while (i < n) {
-        uint32_t cp = emu_utf8_next(s, n, &i);
+        size_t run = i;
+        uint32_t cp;
 
+        while (run < n && (uint8_t)s[run] < 0x80)
+            run++;
+        buf_add(out, s + i, run - i); /* ASCII is its own low byte */
+        if ((i = run) >= n)
+            break;
+        cp = emu_utf8_next(s, n, &i);
         if (cp >= 0x10000) {
             cp -= 0x10000;
             buf_addc(out, (char)((0xD800 + (cp >> 10)) & 0xFF));
@@ -212,6 +222,13 @@ int emu_js_is_terminator(uint32_t cp)
 size_t emu_js_rtrim(const char *s, size_t n)
 {
     size_t i = 0, end = 0;
+
+    /* ASCII tail: decide from the end without walking the whole text */
+    while (n > 0 && (uint8_t)s[n - 1] < 0x80) {
+        if (!emu_js_is_space((uint8_t)s[n - 1]))
+            return n;
+        n--;
+    }
 
     while (i < n) {
         uint32_t cp = emu_utf8_next(s, n, &i);

@@ -46,13 +46,17 @@ static size_t skip_ws(const char *s, size_t n, size_t *i)
 /* Bytes of s up to the first line terminator (where JS '.*' stops). */
 static size_t until_terminator(const char *s, size_t n)
 {
-    size_t i = 0;
+    size_t i;
 
-    while (i < n) {
-        size_t at = i;
+    /* CR, LF, or U+2028 / U+2029 (E2 80 A8 / E2 80 A9) */
+    for (i = 0; i < n; i++) {
+        uint8_t b = (uint8_t)s[i];
 
-        if (emu_js_is_terminator(emu_utf8_next(s, n, &i)))
-            return at;
+        if (b == '\r' || b == '\n')
+            return i;
+        if (b == 0xE2 && i + 2 < n && (uint8_t)s[i + 1] == 0x80 &&
+            ((uint8_t)s[i + 2] == 0xA8 || (uint8_t)s[i + 2] == 0xA9))
+            return i;
     }
     return n;
 }
