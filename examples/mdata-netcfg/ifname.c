@@ -3,10 +3,19 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <ifaddrs.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#if defined(__linux__)
+#include <linux/if_packet.h>
+#define NC_LINK_FAMILY AF_PACKET
+#elif defined(AF_LINK)
+#include <net/if_dl.h>
+#define NC_LINK_FAMILY AF_LINK
+#endif
 
 /* Read "<dir>/<name>/address" and parse it as a MAC. */
 static int read_mac(int dirfd, const char *name, uint8_t mac[6])
@@ -44,11 +53,65 @@ static int is_device(int dirfd, const char *name)
     return faccessat(dirfd, path, F_OK, 0) == 0;
 }
 
+/* Take name for every interface with this MAC that has none yet. */
+static void match(nc_model_t *m, const char *name, const uint8_t mac[6])
+{
+    size_t i;
+
+    if (!nc_ifname_valid(name))
+        return;
+    for (i = 0; i < m->niface; i++) {
+        nc_iface_t *ifc = &m->iface[i];
+
+        if (ifc->ifname_resolved || memcmp(ifc->macb, mac, 6) != 0)
+            continue;
+        snprintf(ifc->ifname, sizeof(ifc->ifname), "%.15s", name);
+        ifc->ifname_resolved = 1;
+    }
+}
+
+/*
+ * Without sysfs (FreeBSD, or a Linux without /sys mounted): the link-layer
+ * addresses getifaddrs(3) reports, in its order (the kernel's).
+ */
+static void from_ifaddrs(nc_model_t *m)
+{
+#ifdef NC_LINK_FAMILY
+    struct ifaddrs *all = NULL, *a;
+
+    if (getifaddrs(&all) != 0)
+        return;
+    for (a = all; a != NULL; a = a->ifa_next) {
+        if (a->ifa_addr == NULL || a->ifa_addr->sa_family != NC_LINK_FAMILY)
+            continue;
+#if defined(__linux__)
+        {
+            const struct sockaddr_ll *ll = (const void *)a->ifa_addr;
+
+            if (ll->sll_halen == 6)
+                match(m, a->ifa_name, ll->sll_addr);
+        }
+#else
+        {
+            const struct sockaddr_dl *dl = (const void *)a->ifa_addr;
+
+            if (dl->sdl_alen == 6)
+                match(m, a->ifa_name, (const uint8_t *)LLADDR(dl));
+        }
+#endif
+    }
+    freeifaddrs(all);
+#else
+    (void)m;
+#endif
+}
+
 int nc_ifname_resolve(nc_model_t *m, const char *sysfs_dir)
 {
     DIR *dir;
     struct dirent *de;
     int best_phys[MDATA_NICS_MAX] = {0};
+    const char *where = sysfs_dir;
     size_t i;
     int rc = 0;
 
@@ -82,13 +145,16 @@ int nc_ifname_resolve(nc_model_t *m, const char *sysfs_dir)
             }
         }
         closedir(dir);
+    } else if (strcmp(sysfs_dir, NC_SYSFS_NET) == 0) {
+        from_ifaddrs(m);
+        where = "the system's interfaces";
     }
     for (i = 0; i < m->niface && rc == 0; i++) {
         nc_iface_t *ifc = &m->iface[i];
 
         if (!ifc->ifname_resolved)
             rc = nc_model_warn(m, "no interface with MAC %s in %s; using the "
-                               "SmartOS name %s", ifc->mac, sysfs_dir,
+                               "SmartOS name %s", ifc->mac, where,
                                ifc->name);
     }
     return rc;

@@ -458,3 +458,38 @@ def test_end_to_end_serial(tmp_path):
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=10)
+
+
+def test_ifname_without_sysfs(tmp_path):
+    """Where /sys/class/net is missing (FreeBSD), names come from
+    getifaddrs(3): checked on Linux by hiding /sys/class in a mount
+    namespace."""
+    if os.geteuid() != 0 or not shutil.which("unshare"):
+        pytest.skip("needs root and unshare(1)")
+    macs = {}
+    for name in sorted(os.listdir("/sys/class/net")):
+        try:
+            mac = open("/sys/class/net/%s/address" % name).read().strip()
+        except OSError:
+            continue
+        if len(mac) == 17 and mac != "00:00:00:00:00:00":
+            macs.setdefault(mac, []).append(name)
+    unique = [(names[0], mac) for mac, names in macs.items()
+              if len(names) == 1]
+    real = unique[0] if unique else None
+    if real is None:
+        pytest.skip("no interface with a MAC on this machine")
+    d = tmp_path / "md"
+    os.makedirs(d)
+    (d / "sdc:nics").write_text(json.dumps([
+        {"interface": "net0", "mac": real[1], "ips": ["192.0.2.9/24"],
+         "primary": True}]))
+    r = subprocess.run(
+        ["unshare", "-m", "sh", "-c",
+         "mount -t tmpfs tmpfs /sys/class && exec \"$@\"", "sh", BIN,
+         "-f", "ip", "--from-file", str(d)],
+        capture_output=True, text=True, timeout=30)
+    if "mount" in r.stderr and r.returncode != 0:
+        pytest.skip("cannot hide /sys/class here: %s" % r.stderr.strip())
+    assert r.returncode == 0, r.stderr
+    assert "dev '%s'" % real[0] in r.stdout
