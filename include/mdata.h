@@ -337,7 +337,7 @@ MDATA_EXPORT int mdata_options_set_timeout_ms(mdata_options_t *opts,
 MDATA_EXPORT int mdata_options_set_attempt_timeout_ms(mdata_options_t *opts,
                                                       uint64_t ms);
 /* The same for PUT and DELETE, which the host answers only after an update
- * that can take seconds. Default 15000 ms. */
+ * that can take seconds. Default 10000 ms. */
 MDATA_EXPORT int mdata_options_set_write_timeout_ms(mdata_options_t *opts,
                                                     uint64_t ms);
 /* How long the handshake waits for the "invalid command" barrier or the
@@ -396,7 +396,9 @@ MDATA_EXPORT unsigned mdata_reply_attempts(const mdata_reply_t *reply);
 /*
  * Request callback. status: 0, MDATA_ENOTFOUND (host said NOTFOUND),
  * MDATA_EREMOTE (host said FAILURE; the message is the reply's value),
- * MDATA_ETIMEDOUT (deadline passed or attempts used up), MDATA_ECANCELED
+ * MDATA_ETIMEDOUT (deadline passed or attempts used up), MDATA_ECRC,
+ * MDATA_ELENGTH, MDATA_EFRAME or MDATA_EBASE64 (every attempt's reply
+ * arrived damaged; the last damage is reported), MDATA_ECANCELED
  * (cancel or close), MDATA_ENOTSUP (PUT/DELETE on a V1 host, or the host
  * does not know the command), MDATA_ETOOBIG (reply over the maximum),
  * MDATA_ELOCKED (the serial device stayed locked by another process until

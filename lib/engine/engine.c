@@ -12,7 +12,7 @@ void mdata__engine_config_defaults(mdata__engine_config_t *cfg)
     memset(cfg, 0, sizeof(*cfg));
     cfg->timeout_ms = 30000;
     cfg->read_attempt_ms = 3000;
-    cfg->write_attempt_ms = 15000;
+    cfg->write_attempt_ms = 10000;
     cfg->handshake_ms = 2000;
     cfg->backoff_initial_ms = 100;
     cfg->backoff_max_ms = 2000;
