@@ -37,6 +37,9 @@ static const struct {
     {NICS, "null", MDATA_EJSON, "nics: expected an array, got null"},
     {NICS, "\"[]\"", MDATA_EJSON, "nics: expected an array, got a string"},
     {NICS, "[[]]", MDATA_EJSON, "nics[0]: expected an object, got an array"},
+    {NICS, "[true]", MDATA_EJSON, "nics[0]: expected an object, got a boolean"},
+    {NICS, "[{\"mac\":\"aa:bb:cc:dd:ee:ff\"},false]", MDATA_EJSON,
+     "nics[1]: expected an object, got a boolean"},
     /* Per-field syntax and types. */
     {NICS, "[{\"interface\":\"net0\"}]", MDATA_EJSON,
      "nics[0]: missing \"mac\""},

@@ -394,7 +394,9 @@ static void test_nics_legacy_only(void)
         "\"ip\":\"10.0.0.2\",\"netmask\":\"255.255.255.255\","
         "\"gateway\":\"10.0.0.1\",\"gateways\":[]},"
         "{\"interface\":\"net4\",\"mac\":\"00:00:5e:00:01:0e\","
-        "\"ip\":\"10.0.0.3\",\"netmask\":\"255.255.255.0\",\"ips\":[]}]");
+        "\"ip\":\"10.0.0.3\",\"netmask\":\"255.255.255.0\",\"ips\":[],"
+        "\"primary\":false,"
+        "\"network_uuid\":\"992FC7CE-6AAC-4B74-AED6-7B9D2C6C0BFE\"}]");
     const mdata_nic_t *nic;
 
     CU_ASSERT_EQUAL_FATAL(mdata_nic_list_count(list), 5);
@@ -424,6 +426,12 @@ static void test_nics_legacy_only(void)
     nic = mdata_nic_list_at(list, 4);
     CU_ASSERT_EQUAL(mdata_nic_ip_count(nic), 0);
     CU_ASSERT_EQUAL(mdata_nic_ips_are_legacy(nic), 0);
+    /* "primary": false is accepted and means not primary; a UUID in
+     * upper case is kept as written. */
+    CU_ASSERT_EQUAL(mdata_nic_is_primary(nic), 0);
+    TT_ASSERT_STR(mdata_nic_network_uuid(nic),
+                  "992FC7CE-6AAC-4B74-AED6-7B9D2C6C0BFE");
+    CU_ASSERT_PTR_NULL(mdata_nic_list_primary(list));
     mdata_nic_list_free(list);
 }
 
