@@ -11,7 +11,9 @@
 #include "util.h"
 
 struct pending {
-    conn_t *c;
+    conn_t *c;          /* NULL once orphaned (its connection is gone) */
+    emu_t *emu;
+    pending_t **head;   /* the list it is on: c->pending or emu->orphans */
     uv_timer_t timer;
     int is_update;      /* a PUT/DELETE completing, else a delayed reply */
     host_update_t upd;  /* is_update */
@@ -40,16 +42,30 @@ static void pending_free(uv_handle_t *h)
     free(p);
 }
 
-static void pending_unlink(pending_t *p)
+static void pending_link(pending_t *p, pending_t **head)
 {
-    conn_t *c = p->c;
+    p->head = head;
+    p->prev = NULL;
+    p->next = *head;
+    if (*head != NULL)
+        (*head)->prev = p;
+    *head = p;
+}
 
+static void pending_detach(pending_t *p)
+{
     if (p->prev != NULL)
         p->prev->next = p->next;
     else
-        c->pending = p->next;
+        *p->head = p->next;
     if (p->next != NULL)
         p->next->prev = p->prev;
+    p->next = p->prev = NULL;
+}
+
+static void pending_unlink(pending_t *p)
+{
+    pending_detach(p);
     uv_close((uv_handle_t *)&p->timer, pending_free);
 }
 
@@ -62,10 +78,11 @@ static void pending_fire(uv_timer_t *t)
     if (p->is_update) {
         buf_t out = {0};
 
-        host_finish_update(&c->emu->vm, &p->upd, &out);
-        emu_log(2, "c%u: update of '%.*s' done", c->id, (int)p->upd.key_len,
-                p->upd.key);
-        reply(c, out.p, out.len, 1, p->upd.reqid);
+        host_finish_update(&p->emu->vm, &p->upd, &out);
+        emu_log(2, "update of '%.*s' done%s", (int)p->upd.key_len,
+                p->upd.key, c == NULL ? " (its client is gone)" : "");
+        if (c != NULL)
+            reply(c, out.p, out.len, 1, p->upd.reqid);
         buf_free(&out);
     } else {
         emit(c, p->bytes.p, p->bytes.len, p->v2, p->reqid);
@@ -77,22 +94,42 @@ static pending_t *pending_add(conn_t *c, unsigned ms)
     pending_t *p = xcalloc(1, sizeof(*p));
 
     p->c = c;
+    p->emu = c->emu;
     uv_timer_init(c->emu->loop, &p->timer);
     p->timer.data = p;
-    p->next = c->pending;
-    if (c->pending != NULL)
-        c->pending->prev = p;
-    c->pending = p;
+    pending_link(p, &c->pending);
     /* equal timeouts fire in start order, so replies keep their order */
     uv_timer_start(&p->timer, pending_fire, ms, 0);
     return p;
 }
 
-static void pending_cancel_all(conn_t *c)
+/*
+ * The connection's pending work when it goes away. Delayed replies have
+ * nowhere to go. Updates are kept running (keep_updates) when only the
+ * connection is gone: the agent's VM.update completes without its client.
+ * When the agent itself would have died, they are lost with it.
+ */
+static void pending_release(conn_t *c, int keep_updates)
 {
     while (c->pending != NULL) {
-        uv_timer_stop(&c->pending->timer);
-        pending_unlink(c->pending);
+        pending_t *p = c->pending;
+
+        if (keep_updates && p->is_update) {
+            pending_detach(p);
+            p->c = NULL;
+            pending_link(p, &c->emu->orphans);
+            continue;
+        }
+        uv_timer_stop(&p->timer);
+        pending_unlink(p);
+    }
+}
+
+void conn_cancel_orphans(emu_t *emu)
+{
+    while (emu->orphans != NULL) {
+        uv_timer_stop(&emu->orphans->timer);
+        pending_unlink(emu->orphans);
     }
 }
 
@@ -104,7 +141,7 @@ static void maybe_hangup(conn_t *c)
 {
     if (c->hangup_pending && c->writes_in_flight == 0 &&
         c->outq_off >= c->outq.len && !c->closing)
-        conn_drop(c, "hangup fault");
+        conn_drop(c, "hangup fault", 0);
 }
 
 static void on_write(uv_write_t *req, int status)
@@ -245,7 +282,7 @@ static int handle_line(conn_t *c, const char *line, size_t len)
                 "connection",
                 c->id, out.why);
         host_out_clear(&out);
-        conn_drop(c, "agent crash");
+        conn_drop(c, "agent crash", 1);
         return 0;
     }
     host_out_clear(&out);
@@ -266,7 +303,7 @@ static void handle_chunk(conn_t *c, const char *data, size_t n)
     if (mdata_decoder_feed(c->dec, text.p, text.len) < 0) {
         buf_free(&text);
         emu_log(0, "c%u: out of memory buffering input", c->id);
-        conn_drop(c, "out of memory");
+        conn_drop(c, "out of memory", 1);
         return;
     }
     buf_free(&text);
@@ -371,7 +408,7 @@ void conn_close(conn_t *c, const char *why)
         transcript_event(c->id, "closed (%s)", why);
         emu_log(2, "c%u: closed (%s)", c->id, why);
     }
-    pending_cancel_all(c);
+    pending_release(c, !c->agent_died && !emu->stopping);
     if (c->prev != NULL)
         c->prev->next = c->next;
     else
@@ -386,8 +423,9 @@ void conn_close(conn_t *c, const char *why)
         transport_connect_retry(emu);
 }
 
-void conn_drop(conn_t *c, const char *why)
+void conn_drop(conn_t *c, const char *why, int agent_died)
 {
+    c->agent_died = agent_died;
     if (c->kind != CONN_PTY) {
         conn_close(c, why);
         return;
@@ -395,7 +433,8 @@ void conn_drop(conn_t *c, const char *why)
     /* a serial line has no hang-up: the guest just loses what was in
      * flight, as when the agent restarts */
     transcript_event(c->id, "session reset (%s)", why);
-    pending_cancel_all(c);
+    pending_release(c, !agent_died);
+    c->agent_died = 0;
     mdata_decoder_reset(c->dec);
     uv_timer_stop(&c->byte_timer);
     c->outq.len = c->outq_off = 0;

@@ -28,7 +28,8 @@ typedef struct emu {
     unsigned update_delay_ms;
     size_t max_line;
     unsigned next_conn_id;
-    conn_t *conns; /* live connections */
+    conn_t *conns;      /* live connections */
+    pending_t *orphans; /* updates still running for a closed connection */
     int stopping;
 
     /* --socket: zone topology */
@@ -69,6 +70,7 @@ struct conn {
     int pumping;
     unsigned writes_in_flight;
     int hangup_pending;
+    int agent_died; /* dropped as if the agent had crashed */
     int closing;
     conn_t *next, *prev;
 };
@@ -80,11 +82,14 @@ int conn_start(conn_t *c, const char *how);
 /* Close for good (socket client gone, emulator stopping). */
 void conn_close(conn_t *c, const char *why);
 /*
- * What the agent dying (or a hangup fault) does to this stream: a socket
- * or qemu connection is closed (qemu's is then re-made); the pty session
- * stays, only its buffered input and pending replies are lost.
+ * What the agent dying (agent_died) or a hangup fault does to this stream:
+ * a socket or qemu connection is closed (qemu's is then re-made); the pty
+ * session stays, only its buffered input and pending replies are lost.
+ * Updates in flight still complete after a hangup, not after a death.
  */
-void conn_drop(conn_t *c, const char *why);
+void conn_drop(conn_t *c, const char *why, int agent_died);
+/* Forget updates still running for closed connections (on stop). */
+void conn_cancel_orphans(emu_t *emu);
 
 /* transports.c */
 int transport_socket_start(emu_t *emu);

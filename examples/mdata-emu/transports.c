@@ -189,6 +189,7 @@ void transport_stop(emu_t *emu)
     }
     while (emu->conns != NULL)
         conn_close(emu->conns, "emulator stopping");
+    conn_cancel_orphans(emu);
     if (emu->pty) {
         if (emu->pty_slave >= 0)
             close(emu->pty_slave);

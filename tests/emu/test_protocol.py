@@ -552,3 +552,42 @@ def test_sample_vm(start_emu):
                b'echo "provisioned" > /var/tmp/user-script.done\n\n....\n..\n\n.\n')
     c.exchange(b"KEYS\n", b"SUCCESS\nroot_authorized_keys\nuser-script\nuser-data\n"
                           b"cloud-init:user-data\nroot_pw\n.\n")
+
+
+def test_update_completes_after_client_leaves(start_emu):
+    """VM.update runs on without its client: a PUT whose sender hung up
+    before the (late) answer is still stored."""
+    e = start_emu(D1, "--update-delay-ms", "200")
+    a = e.connect()
+    a.send(frame("17", "PUT", b64("left") + " " + b64("behind")))
+    a.exchange(b"\n", b"invalid command\n")  # the PUT was read
+    a.close()
+    e.peers.remove(a)
+    b = e.connect()
+    deadline = time.monotonic() + WAIT
+    while True:
+        b.send(frame("18", "GET", "left"))
+        line = b.recv_line()
+        if line == reply_frame("18", "SUCCESS", "behind"):
+            break
+        assert line == reply_frame("18", "NOTFOUND")
+        assert time.monotonic() < deadline, "update never applied"
+        time.sleep(0.05)
+
+
+def test_stop_with_updates_in_flight(start_emu, tmp_path):
+    """Stopping forgets pending updates cleanly (no leak, no hang), both of
+    connected clients and of clients already gone."""
+    ts = tmp_path / "t.log"
+    e = start_emu(D1, "--update-delay-ms", "600000", "--transcript", str(ts))
+    a, b = e.connect(), e.connect()
+    for p in (a, b):
+        p.send(frame("19", "PUT", b64("k") + " " + b64("v")))
+        p.exchange(b"\n", b"invalid command\n")
+    a.close()
+    e.peers.remove(a)
+    deadline = time.monotonic() + WAIT
+    while "closed (closed by the peer)" not in ts.read_text():
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    assert e.stop() == 0
