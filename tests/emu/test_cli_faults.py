@@ -14,6 +14,7 @@ import zlib
 import pytest
 
 from conftest import EMU, WAIT, Peer, b64, frame, reply_frame, vm_path
+from test_protocol import A12_V1, A12_V2
 
 D1 = vm_path("d1-zone.json")
 GET_HOST = frame("abcdef12", "GET", "sdc:hostname")
@@ -154,6 +155,11 @@ def test_connect_retries_and_reconnects(start_emu, tmp_path):
             p.exchange(b"NEGOTIATE V2\n", b"V2_OK\n")
             p.exchange(GET_HOST, HOST_REPLY)
             conn.close()
+        # and HOST.md A.12 in full over this topology too
+        p, conn = accept(listener)
+        for req, want in A12_V1 + A12_V2:
+            p.exchange(req, want)
+        conn.close()
     finally:
         listener.close()
     assert e.proc.poll() is None
