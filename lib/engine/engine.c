@@ -450,6 +450,12 @@ static void handshake_timeout(mdata__engine_t *e, uint64_t now)
         e->state = ST_UNSYNCED;
         return;
     }
+    if (e->state == ST_NEGOTIATING && e->neg_odd) {
+        /* only an answer we do not know came: a V1 host */
+        e->proto = MDATA__PROTO_V1;
+        e->state = ST_READY; /* the caller's pump sends what waits */
+        return;
+    }
     if (e->state == ST_PROBING)
         e->extra_barriers++; /* the unanswered probe may still be answered */
     e->state = ST_UNSYNCED;

@@ -55,6 +55,7 @@ struct mdata__engine {
     uint64_t hs_deadline;   /* probe or negotiate answer due */
     unsigned probes;        /* probes sent in this connection */
     unsigned extra_barriers; /* probe answers that may still come */
+    int neg_odd;            /* an unknown answer came while negotiating */
     req_list_t queued, inflight, done;
     mdata__req_t *taken;    /* returned by next_done, freed next call */
     uint32_t next_id;

@@ -171,6 +171,7 @@ static void barrier_reached(mdata__engine_t *e, uint64_t now)
 {
     if (e->proto == MDATA__PROTO_UNKNOWN) {
         e->state = ST_NEGOTIATING;
+        e->neg_odd = 0;
         e->hs_deadline = now + e->cfg.handshake_ms;
         (void)mdata__out_append(e, "NEGOTIATE V2\n", 13);
     } else {
@@ -190,10 +191,18 @@ static void rx_negotiate(mdata__engine_t *e, const char *line, size_t len)
         e->counters[MDATA_COUNTER_BAD_LINES]++; /* someone's old frame */
     } else if (line_is(line, len, "SUCCESS")) {
         e->state = ST_NEG_DRAIN;
-    } else {
-        /* NOTFOUND, FAILURE, invalid command, ...: a V1 host. */
+    } else if (line_is(line, len, "FAILURE") ||
+               line_is(line, len, "NOTFOUND") ||
+               line_is(line, len, "invalid command")) {
+        /* the answers of a host without V2 */
         e->proto = MDATA__PROTO_V1;
         e->state = ST_READY;
+    } else {
+        /* Junk on the line, or a host answering in words we do not know:
+         * skip it; if nothing better comes before the handshake timeout,
+         * the host is taken for V1 (as the reference client does). */
+        e->counters[MDATA_COUNTER_BAD_LINES]++;
+        e->neg_odd = 1;
     }
 }
 

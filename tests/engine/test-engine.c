@@ -137,6 +137,36 @@ static void test_engine_negotiate_success_drain(void)
     eh_fini(&h);
 }
 
+static void test_engine_negotiate_junk(void)
+{
+    eh_t h;
+
+    /* junk after the barrier does not pass for a V1 answer */
+    eh_init(&h, NULL);
+    eh_get(&h, "k");
+    mdata__engine_connected(h.e, h.now);
+    CU_ASSERT(eh_out_is(&h, "\n"));
+    eh_feed(&h, "invalid command\n");
+    CU_ASSERT(eh_out_is(&h, "NEGOTIATE V2\n"));
+    eh_feed(&h, "#junk\n");
+    CU_ASSERT_EQUAL(mdata__engine_protocol(h.e), MDATA__PROTO_UNKNOWN);
+    eh_feed(&h, "V2_OK\n");
+    CU_ASSERT_EQUAL(mdata__engine_protocol(h.e), MDATA__PROTO_V2);
+    eh_fini(&h);
+    /* an answer we do not know, and nothing else: a V1 host */
+    eh_init(&h, NULL);
+    eh_get(&h, "k");
+    mdata__engine_connected(h.e, h.now);
+    CU_ASSERT(eh_out_is(&h, "\n"));
+    eh_feed(&h, "invalid command\n");
+    CU_ASSERT(eh_out_is(&h, "NEGOTIATE V2\n"));
+    eh_feed(&h, "WHAT\n");
+    eh_at(&h, mdata__engine_next_deadline(h.e));
+    CU_ASSERT_EQUAL(mdata__engine_protocol(h.e), MDATA__PROTO_V1);
+    CU_ASSERT(eh_out_is(&h, "GET k\n"));
+    eh_fini(&h);
+}
+
 static void test_engine_encoding(void)
 {
     eh_t h;
@@ -396,6 +426,7 @@ static CU_TestInfo engine_tests[] = {
     {"handshake_junk_before_barrier", test_engine_handshake_junk_before_barrier},
     {"handshake_v1", test_engine_handshake_v1},
     {"negotiate_success_drain", test_engine_negotiate_success_drain},
+    {"negotiate_junk", test_engine_negotiate_junk},
     {"encoding", test_engine_encoding},
     {"validation", test_engine_validation},
     {"busy_and_inflight_limit", test_engine_busy_and_inflight_limit},
