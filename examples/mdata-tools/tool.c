@@ -236,21 +236,29 @@ int tool_run(tool_t *t, const char *op_name, tool_op_fn op, void *ctx,
         case MDATA_ENODEV: /* the path exists (else mdata_sync_new said so)
                               but nobody serves it yet */
             break;         /* the service may not be up yet: wait below */
+        case MDATA_ECRC:
+        case MDATA_EFRAME:
+        case MDATA_ELENGTH:
+        case MDATA_EBASE64:
+        case MDATA_EPROTO:
+            if (proto != 0)
+                break; /* every attempt's reply was damaged: below */
+            /* fall through */
         default:
             tool_err("ERROR: %s failed: %s", op_name,
                      err->text[0] ? err->text : mdata_strerror(rc));
             exit(TOOL_EXIT_ERROR);
         }
-        if (proto != 0 && rc == MDATA_ETIMEDOUT) {
+        if (proto != 0 && rc == MDATA_ETIMEDOUT && !full_try) {
             /* The line answered the handshake, the request did not finish:
              * give it once the whole deadline (a large value on a slow
              * line), then report instead of retrying for ever. */
-            if (!full_try) {
-                full_try = 1;
-                continue;
-            }
-            tool_err("ERROR: no reply to %s from the metadata service on "
-                     "%s: %s",
+            full_try = 1;
+            continue;
+        }
+        if (proto != 0 && rc != MDATA_ECLOSED && rc != MDATA_EIO) {
+            tool_err("ERROR: no usable reply to %s from the metadata service "
+                     "on %s: %s",
                      op_name, device,
                      err->text[0] ? err->text : mdata_strerror(rc));
             exit(TOOL_EXIT_ERROR);

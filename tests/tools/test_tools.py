@@ -212,7 +212,7 @@ def test_get_every_reply_lost_ends_with_error_not_hang(host, write_vm, fault):
     d = host(write_vm(VM), "--fault", fault)
     r = run_tool("mdata-get", "plain", device=d, timeout=120)
     assert (r.code, r.out) == (2, b""), r
-    assert r.err.startswith("ERROR: no reply to GET from the metadata service on " + d)
+    assert r.err.startswith("ERROR: no usable reply to GET from the metadata service on " + d)
 
 
 # ---- no service ------------------------------------------------------------
