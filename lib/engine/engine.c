@@ -376,6 +376,7 @@ void mdata__engine_connected(mdata__engine_t *e, uint64_t now)
     e->proto = MDATA__PROTO_UNKNOWN;
     e->probes = 0;
     e->extra_barriers = 0;
+    e->odd_rounds = 0;
     mdata__pump(e, now);
 }
 
@@ -450,8 +451,9 @@ static void handshake_timeout(mdata__engine_t *e, uint64_t now)
         e->state = ST_UNSYNCED;
         return;
     }
-    if (e->state == ST_NEGOTIATING && e->neg_odd) {
-        /* only an answer we do not know came: a V1 host */
+    if (e->state == ST_NEGOTIATING && e->neg_odd && ++e->odd_rounds >= 2) {
+        /* twice only an answer we do not know: a V1 host (once could be a
+         * damaged V2_OK on a noisy line: that round is repeated) */
         e->proto = MDATA__PROTO_V1;
         e->state = ST_READY; /* the caller's pump sends what waits */
         return;

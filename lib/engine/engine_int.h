@@ -56,6 +56,7 @@ struct mdata__engine {
     unsigned probes;        /* probes sent in this connection */
     unsigned extra_barriers; /* probe answers that may still come */
     int neg_odd;            /* an unknown answer came while negotiating */
+    unsigned odd_rounds;    /* negotiations that got only such answers */
     req_list_t queued, inflight, done;
     mdata__req_t *taken;    /* returned by next_done, freed next call */
     uint32_t next_id;

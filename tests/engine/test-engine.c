@@ -162,6 +162,13 @@ static void test_engine_negotiate_junk(void)
     CU_ASSERT(eh_out_is(&h, "NEGOTIATE V2\n"));
     eh_feed(&h, "WHAT\n");
     eh_at(&h, mdata__engine_next_deadline(h.e));
+    /* once might be a damaged V2_OK: negotiate again */
+    CU_ASSERT_EQUAL(mdata__engine_protocol(h.e), MDATA__PROTO_UNKNOWN);
+    CU_ASSERT(eh_out_is(&h, "\n"));
+    eh_feed(&h, "invalid command\n");
+    CU_ASSERT(eh_out_is(&h, "NEGOTIATE V2\n"));
+    eh_feed(&h, "WHAT\n");
+    eh_at(&h, mdata__engine_next_deadline(h.e));
     CU_ASSERT_EQUAL(mdata__engine_protocol(h.e), MDATA__PROTO_V1);
     CU_ASSERT(eh_out_is(&h, "GET k\n"));
     eh_fini(&h);
@@ -439,9 +446,11 @@ static CU_TestInfo engine_tests[] = {
 };
 
 extern CU_TestInfo engine_fault_tests[];
+extern CU_TestInfo engine_random_tests[];
 
 CU_SuiteInfo mdata_test_suites[] = {
     {"engine", NULL, NULL, NULL, NULL, engine_tests},
     {"engine_faults", NULL, NULL, NULL, NULL, engine_fault_tests},
+    {"engine_random", NULL, NULL, NULL, NULL, engine_random_tests},
     CU_SUITE_INFO_NULL,
 };
