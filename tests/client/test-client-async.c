@@ -268,7 +268,9 @@ static void test_async_lock_wait_bounded(void)
     t0 = now_ms();
     CU_ASSERT_EQUAL(mdata_sync_get(s, "one", &v, &len, &err), MDATA_ELOCKED);
     CU_ASSERT(now_ms() - t0 < 800 + 10000);
+    mdata_sync_free(s);
     close(fd); /* released */
+    s = test_sync(&emu, 30000);
     CU_ASSERT_EQUAL(mdata_sync_get(s, "one", &v, &len, &err), 0);
     CU_ASSERT(v != NULL && len == 1 && v[0] == 'x');
     mdata_free(v);

@@ -129,14 +129,19 @@ static void test_tty_lock_between_clients(void)
         tiny_host(master);
         _exit(0);
     }
-    o = test_options(name, 600);
+    o = test_options(name, 30000);
     CU_ASSERT_FATAL(mdata_sync_new(o, &a, NULL) == 0);
-    CU_ASSERT_FATAL(mdata_sync_new(o, &b, NULL) == 0);
-    mdata_options_free(o);
     CU_ASSERT_EQUAL(mdata_sync_get(a, "k", &v, &len, NULL), 0);
     mdata_free(v);
+    /* b gives up at its (short) deadline while a holds the line */
+    CU_ASSERT_FATAL(mdata_options_set_timeout_ms(o, 300) == 0);
+    CU_ASSERT_FATAL(mdata_sync_new(o, &b, NULL) == 0);
     CU_ASSERT_EQUAL(mdata_sync_get(b, "k", &v, &len, NULL), MDATA_ELOCKED);
+    mdata_sync_free(b);
     mdata_sync_free(a); /* releases the line */
+    CU_ASSERT_FATAL(mdata_options_set_timeout_ms(o, 30000) == 0);
+    CU_ASSERT_FATAL(mdata_sync_new(o, &b, NULL) == 0);
+    mdata_options_free(o);
     CU_ASSERT_EQUAL(mdata_sync_get(b, "k", &v, &len, NULL), 0);
     CU_ASSERT(v != NULL && len == 1 && v[0] == 'v');
     mdata_free(v);

@@ -149,8 +149,10 @@ static void check_done(world_t *w)
 
         if (++w->completions[i] > 1)
             w->dup++;
-        if (d->status != 0)
+        if (d->status != 0) {
+            free(w->h.vals[k]);
             continue;
+        }
         switch (w->ops[i]) {
         case MDATA__OP_GET:
             snprintf(want, sizeof(want), "v:%s", w->keys[i]);
