@@ -857,6 +857,104 @@ MDATA_EXPORT size_t mdata_resolver_list_count(
 MDATA_EXPORT const mdata_ip_t *mdata_resolver_list_at(
     const mdata_resolver_list_t *list, size_t i);
 
+/* --- Getters: fetch and parse in one call --------------------------- */
+
+/*
+ * These fetch a key with the client (mdata_get / mdata_sync_get) and parse
+ * its value with the functions above:
+ *      sdc:nics -> mdata_nics_parse      sdc:routes    -> mdata_routes_parse
+ *      sdc:resolvers -> mdata_resolvers_parse
+ *      sdc:hostname, sdc:dns_domain -> a NUL-terminated string
+ * Outcomes (async status, blocking return value):
+ *  - 0 with the parsed result;
+ *  - for hostname and dns_domain, a NOTFOUND answer is the normal "absent"
+ *    answer: status 0 with a NULL string (HVM VMs often have no
+ *    dns_domain); for the lists, NOTFOUND (the VM object has no such
+ *    property) stays MDATA_ENOTFOUND, as a missing sdc:nics is a real
+ *    problem for a network agent;
+ *  - MDATA_EJSON / MDATA_ERANGE when the value does not parse, with the
+ *    parser's message naming the JSON path (nics[1].ips[0]: ...);
+ *  - MDATA_EPROTO when a hostname or dns_domain holds a NUL byte;
+ *  - any status of mdata_reply_cb (MDATA_ETIMEDOUT, MDATA_EREMOTE with the
+ *    host's message, MDATA_ECANCELED, ...).
+ */
+
+/*
+ * Async callbacks. result is borrowed until the callback returns (use the
+ * list's _dup to keep it) and NULL exactly when status != 0 (and for an
+ * absent hostname / dns_domain with status 0). err is NULL when status is
+ * 0, else borrowed detail of the failure: err->code == status and err->text
+ * is the parser's path message (MDATA_EJSON, MDATA_ERANGE), the host's
+ * message (MDATA_EREMOTE) or mdata_strerror(status). Unlike mdata_reply_cb
+ * there is no reply object, so the detail comes as this one extra argument
+ * before userdata. The callback contract of mdata_reply_cb holds: exactly
+ * once when the submit returned 0, never inside the submit call, closing
+ * the client or submitting from inside it is allowed.
+ */
+typedef void (*mdata_nics_cb)(mdata_client_t *client, int status,
+                              const mdata_nic_list_t *nics,
+                              const mdata_error_t *err, void *userdata);
+typedef void (*mdata_routes_cb)(mdata_client_t *client, int status,
+                                const mdata_route_list_t *routes,
+                                const mdata_error_t *err, void *userdata);
+typedef void (*mdata_resolvers_cb)(mdata_client_t *client, int status,
+                                   const mdata_resolver_list_t *resolvers,
+                                   const mdata_error_t *err, void *userdata);
+/* value: the string, NUL-terminated, or NULL when the host has none. */
+typedef void (*mdata_string_cb)(mdata_client_t *client, int status,
+                                const char *value, const mdata_error_t *err,
+                                void *userdata);
+
+/*
+ * Submit a GET of sdc:nics / sdc:routes / sdc:resolvers / sdc:hostname /
+ * sdc:dns_domain whose value reaches cb parsed. req_id (may be NULL) gets
+ * an id for mdata_client_cancel. Returns 0 or the submit errors of
+ * mdata_get (MDATA_EINVAL for a NULL client or cb, MDATA_ECLOSED,
+ * MDATA_EBUSY, MDATA_ENOMEM); then cb is never called.
+ * Thread: the client's loop thread.
+ */
+MDATA_EXPORT MDATA_WARN_UNUSED int mdata_get_nics(mdata_client_t *client,
+                                                  mdata_nics_cb cb,
+                                                  void *userdata,
+                                                  uint32_t *req_id);
+MDATA_EXPORT MDATA_WARN_UNUSED int mdata_get_routes(mdata_client_t *client,
+                                                    mdata_routes_cb cb,
+                                                    void *userdata,
+                                                    uint32_t *req_id);
+MDATA_EXPORT MDATA_WARN_UNUSED int mdata_get_resolvers(
+    mdata_client_t *client, mdata_resolvers_cb cb, void *userdata,
+    uint32_t *req_id);
+MDATA_EXPORT MDATA_WARN_UNUSED int mdata_get_hostname(mdata_client_t *client,
+                                                      mdata_string_cb cb,
+                                                      void *userdata,
+                                                      uint32_t *req_id);
+MDATA_EXPORT MDATA_WARN_UNUSED int mdata_get_dns_domain(
+    mdata_client_t *client, mdata_string_cb cb, void *userdata,
+    uint32_t *req_id);
+
+/*
+ * Blocking forms. On success *out gets a new list (free with the list's
+ * _free) or, for hostname / dns_domain, a new NUL-terminated string
+ * (free with mdata_free) or NULL when the host has none (NOTFOUND).
+ * On failure *out is NULL and err (may be NULL) gets the code and the
+ * detail described above (for MDATA_EJSON the JSON path).
+ * Returns 0 or a negative code. Errors: MDATA_EINVAL (sync or out NULL),
+ * then as above.
+ */
+MDATA_EXPORT int mdata_sync_get_nics(mdata_sync_t *sync,
+                                     mdata_nic_list_t **out,
+                                     mdata_error_t *err);
+MDATA_EXPORT int mdata_sync_get_routes(mdata_sync_t *sync,
+                                       mdata_route_list_t **out,
+                                       mdata_error_t *err);
+MDATA_EXPORT int mdata_sync_get_resolvers(mdata_sync_t *sync,
+                                          mdata_resolver_list_t **out,
+                                          mdata_error_t *err);
+MDATA_EXPORT int mdata_sync_get_hostname(mdata_sync_t *sync, char **out,
+                                         mdata_error_t *err);
+MDATA_EXPORT int mdata_sync_get_dns_domain(mdata_sync_t *sync, char **out,
+                                           mdata_error_t *err);
+
 #ifdef __cplusplus
 }
 #endif
