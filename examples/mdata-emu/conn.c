@@ -240,6 +240,22 @@ static void reply(conn_t *c, const char *bytes, size_t len, int v2,
 /* Reading                                                             */
 /* ------------------------------------------------------------------ */
 
+/* -v: the request (printable, shortened) and what it got. */
+static void log_request(conn_t *c, const char *line, size_t len,
+                        const host_out_t *out)
+{
+    static const char *const what[] = {"no answer", "answered", "deferred",
+                                       "crash"};
+    char shown[81];
+    size_t i, n = len < 80 ? len : 80;
+
+    for (i = 0; i < n; i++)
+        shown[i] = line[i] >= 0x20 && line[i] < 0x7f ? line[i] : '?';
+    shown[n] = '\0';
+    emu_log(2, "c%u: %s%s -> %s", c->id, shown, len > n ? "..." : "",
+            what[out->action]);
+}
+
 /* One request line. Returns 0 when the connection was dropped. */
 static int handle_line(conn_t *c, const char *line, size_t len)
 {
@@ -249,6 +265,8 @@ static int handle_line(conn_t *c, const char *line, size_t len)
 
     memset(&out, 0, sizeof(out));
     host_handle_line(&emu->vm, &emu->hopts, line, len, &out);
+    if (emu_verbosity >= 2)
+        log_request(c, line, len, &out);
     if (out.v2 && out.action != HOST_SILENT &&
         fault_drop_request(&emu->faults, &c->fst)) {
         emu_log(1, "c%u: fault: request %s dropped unanswered", c->id,

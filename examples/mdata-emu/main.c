@@ -41,7 +41,7 @@ static void usage(FILE *f)
         "                        bytewise[=MS] v1only ignore-probes=N\n"
         "                        hangup=N crlf\n"
         "  --max-line BYTES      ignore longer request lines (default 1 GiB)\n"
-        "  -v, --verbose         log every request (twice: more)\n"
+        "  -v, --verbose         log every request and connection\n"
         "  -q, --quiet           log errors only\n"
         "  -V, --version         print the version\n"
         "  -h, --help            this text\n",
