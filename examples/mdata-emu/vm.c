@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "util.h"
@@ -566,6 +567,7 @@ static int save(vm_t *vm, char *err, size_t errlen)
     char *tmp;
     size_t tl = strlen(vm->save_path) + 32;
     FILE *f;
+    struct stat st;
     int ok;
 
     emu_js_stringify(vm->obj, 2, &text);
@@ -573,6 +575,9 @@ static int save(vm_t *vm, char *err, size_t errlen)
     tmp = xmalloc(tl);
     snprintf(tmp, tl, "%s.tmp.%ld", vm->save_path, (long)getpid());
     f = fopen(tmp, "w");
+    /* keep the mode of the file being replaced */
+    if (f != NULL && stat(vm->save_path, &st) == 0)
+        fchmod(fileno(f), st.st_mode & 07777);
     ok = f != NULL && fwrite(text.p, 1, text.len, f) == text.len;
     if (f != NULL) {
         ok = fflush(f) == 0 && ok && fsync(fileno(f)) == 0;

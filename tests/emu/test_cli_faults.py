@@ -102,6 +102,7 @@ def test_stale_socket_replaced(start_emu, tmp_path):
 def test_save(start_emu, tmp_path):
     vm = tmp_path / "vm.json"
     vm.write_bytes(open(D1, "rb").read())
+    os.chmod(vm, 0o640)
     e = start_emu(str(vm), "--save", str(vm))
     c = e.connect()
     c.exchange(frame("01", "PUT", b64("saved") + " " + b64("yes")), reply_frame("01", "SUCCESS", "OK"))
@@ -112,6 +113,7 @@ def test_save(start_emu, tmp_path):
     assert "dotty" not in saved["customer_metadata"]
     assert saved["internal_metadata"]["new_pw"] == "pw"
     assert saved["nics"] == json.load(open(D1))["nics"]
+    assert os.stat(vm).st_mode & 0o777 == 0o640
     assert sorted(os.listdir(tmp_path)) == sorted(["vm.json", "meta.sock", "emu.stderr"])
     e.stop()
     # a restarted emulator serves what the guest stored
