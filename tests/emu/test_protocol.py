@@ -591,3 +591,35 @@ def test_stop_with_updates_in_flight(start_emu, tmp_path):
         assert time.monotonic() < deadline
         time.sleep(0.01)
     assert e.stop() == 0
+
+
+def test_garbage_never_kills_it(d1):
+    """Random bytes, random near-frames and odd UTF-8: the emulator keeps
+    its line buffer in sync and keeps answering."""
+    import random
+    rnd = random.Random(1234)
+    c = d1.connect()
+    pieces = []
+    for i in range(400):
+        kind = i % 4
+        if kind == 0:
+            pieces.append(bytes(rnd.randrange(256) for _ in range(rnd.randrange(60))).replace(b"\n", b""))
+        elif kind == 1:
+            f = bytearray(frame("%x" % rnd.randrange(1 << 32), rnd.choice(["GET", "PUT", "KEYS", "DELETE", "X"]),
+                                rnd.choice(["sdc:nics", "a b", "", "\u00e9\u2028x"]))[:-1])
+            if f and rnd.random() < 0.7:
+                f[rnd.randrange(len(f))] = rnd.randrange(256)
+            pieces.append(bytes(f).replace(b"\n", b""))
+        elif kind == 2:
+            pieces.append(b"V2 " + bytes(rnd.choice(b"0123456789abcdef \t\r") for _ in range(rnd.randrange(80))))
+        else:
+            pieces.append(rnd.choice([b"\xf0\x9f\x98", b"\xed\xa0\x80", b"\xc0\xaf", b"\xe2\x80\xa8GET", b"\r\r"]))
+    blob = b"\n".join(pieces) + b"\n"
+    for i in range(0, len(blob), 997):
+        c.send(blob[i:i + 997])
+    # whatever came back (late PUT/DELETE answers may still follow), the
+    # stream is still in step afterwards
+    c.send(b"GET sdc:uuid\n")
+    deadline = time.monotonic() + WAIT
+    while b"SUCCESS\n5b3c1a2e-9f8d-4c7b-a6e5-d4c3b2a19080\n.\n" not in c.buf:
+        assert c._fill(deadline), "no answer after the garbage: %r" % c.buf[-200:]
