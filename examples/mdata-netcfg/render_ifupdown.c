@@ -49,8 +49,9 @@ static void routes(const nc_iface_t *ifc, int family, nc_buf_t *b)
             continue;
         nc_ip_text(&r->dst, 1, d);
         if (r->onlink)
-            nc_buf_printf(b, "    up %s route replace %s dev %s scope link\n",
-                          ip, d, ifc->ifname);
+            nc_buf_printf(b, "    up %s route replace %s dev %s%s\n", ip, d,
+                          ifc->ifname,
+                          family == MDATA_AF_INET ? " scope link" : "");
         else
             nc_buf_printf(b, "    up %s route replace %s via %s dev %s\n", ip,
                           d, nc_ip_text(&r->via, 0, g), ifc->ifname);

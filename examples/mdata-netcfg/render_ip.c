@@ -75,7 +75,8 @@ static void route(const nc_iface_t *ifc, const char *dst, const char *via,
         nc_buf_printf(b, "via %s ", via);
     nc_buf_puts(b, "dev ");
     nc_sh_quote(b, ifc->ifname);
-    nc_buf_puts(b, via == NULL ? " scope link\n" : "\n");
+    /* IPv6 has no route scopes: a route without gateway is on-link. */
+    nc_buf_puts(b, via == NULL && !is6 ? " scope link\n" : "\n");
 }
 
 int nc_render_ip(const nc_model_t *m, nc_files_t *out)

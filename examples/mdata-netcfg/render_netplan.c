@@ -37,9 +37,9 @@ static void ethernet(const nc_model_t *m, const nc_iface_t *ifc, nc_buf_t *b)
 
             nc_buf_printf(b, "        - to: \"%s\"\n",
                           nc_ip_text(&r->dst, 1, t));
-            if (r->onlink)
+            if (r->onlink && r->dst.family == MDATA_AF_INET)
                 nc_buf_puts(b, "          scope: link\n");
-            else
+            else if (!r->onlink)
                 nc_buf_printf(b, "          via: \"%s\"\n",
                               nc_ip_text(&r->via, 0, t));
         }

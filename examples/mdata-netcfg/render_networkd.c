@@ -47,9 +47,11 @@ static void one(const nc_model_t *m, const nc_iface_t *ifc, nc_buf_t *b)
 
         nc_buf_printf(b, "\n[Route]\nDestination=%s\n",
                       nc_ip_text(&r->dst, 1, t));
-        if (r->onlink)
+        /* On-link: no gateway. networkd takes Scope= for IPv4 only (an
+         * IPv6 route without gateway is on-link anyway). */
+        if (r->onlink && r->dst.family == MDATA_AF_INET)
             nc_buf_puts(b, "Scope=link\n");
-        else
+        else if (!r->onlink)
             nc_buf_printf(b, "Gateway=%s\n", nc_ip_text(&r->via, 0, t));
     }
 }

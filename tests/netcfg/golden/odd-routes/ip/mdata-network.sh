@@ -43,6 +43,7 @@ run ip addr replace 10.2.0.5/24 dev 'net1'
 run ip route replace default via 10.1.0.1 dev 'net0'
 run ip route replace 10.60.0.0/16 via 10.1.0.254 dev 'net0'
 run ip -6 route replace fd00:3::/48 via fd00:1::1 dev 'net0'
+run ip -6 route replace fd00:9::/64 dev 'net0'
 run ip route replace 10.50.0.0/16 via 10.2.0.1 dev 'net1'
 run ip route replace 10.70.0.0/16 dev 'net1' scope link
 exit $rc
