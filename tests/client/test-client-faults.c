@@ -326,7 +326,7 @@ static void soak_submit(soak_t *s)
     s->submitted++;
 }
 
-static void test_fault_soak(void)
+static void run_soak(int pty, int target)
 {
     static const char *const extra[] = {
         "--fault", "drop=13,corrupt=11,junk=7,wrongid=5", NULL};
@@ -338,8 +338,8 @@ static void test_fault_soak(void)
     uint64_t t0 = now_ms();
 
     memset(&s, 0, sizeof(s));
-    s.target = 10000;
-    CU_ASSERT_FATAL(emu_start(&emu, 0, extra) == 0);
+    s.target = target;
+    CU_ASSERT_FATAL(emu_start(&emu, pty, extra) == 0);
     CU_ASSERT_FATAL(uv_loop_init(&loop) == 0);
     o = test_options(emu.path, 60000);
     CU_ASSERT_FATAL(mdata_options_set_attempt_timeout_ms(o, 150) == 0);
@@ -353,13 +353,14 @@ static void test_fault_soak(void)
     for (i = 0; i < 64; i++)
         soak_submit(&s);
     CU_ASSERT_EQUAL(uv_run(&loop, UV_RUN_DEFAULT), 0);
-    CU_ASSERT_EQUAL(s.done, 10000);
+    CU_ASSERT_EQUAL(s.done, target);
     CU_ASSERT_EQUAL(s.wrong, 0);
     CU_ASSERT_EQUAL(s.failed, 0);
     fprintf(stderr,
-            "\n  soak: %d requests in %llu ms, retries %llu, crc %llu, "
+            "\n  soak (%s): %d requests in %llu ms, retries %llu, crc %llu, "
             "stale %llu, bad lines %llu, resyncs %llu\n",
-            s.done, (unsigned long long)(now_ms() - t0),
+            pty ? "pty" : "socket", s.done,
+            (unsigned long long)(now_ms() - t0),
             (unsigned long long)mdata_client_counter(s.c,
                                                      MDATA_COUNTER_RETRIES),
             (unsigned long long)mdata_client_counter(
@@ -377,6 +378,16 @@ static void test_fault_soak(void)
     emu_stop(&emu);
 }
 
+static void test_fault_soak(void)
+{
+    run_soak(0, 10000);
+}
+
+static void test_fault_soak_pty(void)
+{
+    run_soak(1, 10000);
+}
+
 CU_TestInfo client_fault_tests[] = {
     {"drop", test_fault_drop},
     {"corrupt", test_fault_corrupt},
@@ -392,5 +403,6 @@ CU_TestInfo client_fault_tests[] = {
     {"hangup", test_fault_hangup},
     {"hangup_mid_reply", test_fault_hangup_mid_reply},
     {"soak", test_fault_soak},
+    {"soak_pty", test_fault_soak_pty},
     CU_TEST_INFO_NULL,
 };

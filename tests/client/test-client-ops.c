@@ -158,10 +158,40 @@ static void test_ops_server_gone(void)
     mdata_sync_free(s);
 }
 
+static void test_ops_max_reply(void)
+{
+    emu_t emu;
+    mdata_options_t *o;
+    mdata_sync_t *s = NULL;
+    mdata_error_t err;
+    uint8_t *v = NULL, big[4096];
+    size_t len;
+
+    CU_ASSERT_FATAL(emu_start(&emu, 1, NULL) == 0);
+    o = test_options(emu.path, 30000);
+    CU_ASSERT_FATAL(mdata_options_set_max_reply(o, 1024) == 0);
+    CU_ASSERT_FATAL(mdata_sync_new(o, &s, &err) == 0);
+    mdata_options_free(o);
+    fill_ascii(big, sizeof(big), 9);
+    CU_ASSERT_EQUAL(mdata_sync_put(s, "big", big, sizeof(big), &err), 0);
+    CU_ASSERT_EQUAL(mdata_sync_get(s, "big", &v, &len, &err), MDATA_ETOOBIG);
+    CU_ASSERT_PTR_NULL(v);
+    CU_ASSERT_EQUAL(mdata_client_counter(mdata_sync_client(s),
+                                         MDATA_COUNTER_TOO_BIG),
+                    1);
+    /* the line is back in step for the next request */
+    CU_ASSERT_EQUAL(mdata_sync_get(s, "sdc:hostname", &v, &len, &err), 0);
+    CU_ASSERT(v != NULL && len == 5 && memcmp(v, "web01", 5) == 0);
+    mdata_free(v);
+    mdata_sync_free(s);
+    emu_stop(&emu);
+}
+
 CU_TestInfo client_ops_tests[] = {
     {"ops_socket", test_ops_socket},
     {"ops_pty", test_ops_pty},
     {"device_selection", test_ops_device_selection},
     {"server_gone", test_ops_server_gone},
+    {"max_reply", test_ops_max_reply},
     CU_TEST_INFO_NULL,
 };
