@@ -12,7 +12,8 @@ cd "$top"
 
 # Debian packages the build and the tests use.
 packages="meson ninja-build pkg-config gcc python3 libuv1-dev libjansson-dev
-libcunit1-dev python3-pytest valgrind clang systemd netplan.io ifupdown"
+libcunit1-dev python3-pytest valgrind clang systemd netplan.io ifupdown
+gir1.2-nm-1.0 python3-gi"
 
 missing=""
 for p in $packages; do

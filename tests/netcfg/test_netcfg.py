@@ -200,10 +200,15 @@ def test_check_ifupdown(case, tmp_path):
     assert r.returncode == 0 and r.stderr == "", r.stderr
     names = r.stdout.split()
     assert names[0] == "lo"
+    ifup = shutil.which("ifup") or "/usr/sbin/ifup"
     for name in names:
         q = subprocess.run([ifquery, "-i", path, name], capture_output=True,
                            text=True, timeout=30)
         assert q.returncode == 0 and q.stderr == "", (name, q.stderr)
+        # ifup's dry run also checks each method's required options.
+        q = subprocess.run([ifup, "--no-act", "--force", "-i", path, name],
+                           capture_output=True, text=True, timeout=30)
+        assert q.returncode == 0, (name, q.stderr)
 
 
 @pytest.mark.parametrize("case", CASE_NAMES)
@@ -228,20 +233,57 @@ def test_check_json(case):
                           "warnings"}
 
 
+def libnm():
+    """NetworkManager's own keyfile reader (libnm through GObject
+    introspection), or a skip."""
+    try:
+        import gi
+        gi.require_version("NM", "1.0")
+        from gi.repository import NM, GLib
+    except (ImportError, ValueError) as e:
+        pytest.skip("libnm introspection not installed (Debian packages "
+                    "gir1.2-nm-1.0, python3-gi): keyfile check skipped "
+                    "(%s)" % e)
+    return NM, GLib
+
+
 @pytest.mark.parametrize("case", CASE_NAMES)
 def test_check_nm(case, tmp_path):
-    nmcli = shutil.which("nmcli")
-    if nmcli is None:
-        pytest.skip("nmcli not installed (network-manager is not installed "
-                    "on this machine): keyfile check skipped")
+    """Each keyfile through libnm's keyfile reader (what NetworkManager
+    loads them with) and the connection's own verify()."""
+    NM, GLib = libnm()
     out, _ = render(case, "nm", tmp_path)
-    for name in os.listdir(out):
+    model = json.loads(run_json(case))
+    assert len(os.listdir(out)) == len(model["interfaces"])
+    for name in sorted(os.listdir(out)):
         assert stat.S_IMODE(os.stat(out / name).st_mode) == 0o600
-        with open(out / name) as f:
-            r = subprocess.run([nmcli, "--offline", "connection", "modify",
-                                "connection.autoconnect", "yes"], stdin=f,
-                               capture_output=True, text=True, timeout=30)
-        assert r.returncode == 0, r.stderr
+        kf = GLib.KeyFile()
+        kf.load_from_file(str(out / name), GLib.KeyFileFlags.NONE)
+        warnings = []
+
+        def handler(keyfile, conn, kind, data, error):
+            if kind == NM.KeyfileHandlerType.WARN:
+                warnings.append(data.warn_get()[0])
+            return True
+
+        conn = NM.keyfile_read(kf, str(out), NM.KeyfileHandlerFlags.NONE,
+                               handler, None)
+        assert warnings == [], (name, warnings)
+        assert conn.verify(), name
+        iface = [i for i in model["interfaces"]
+                 if name == "mdata-%s.nmconnection" % i["name"]][0]
+        wired = conn.get_setting_wired()
+        assert wired.get_mac_address().lower() == iface["mac"]
+        ip4 = conn.get_setting_ip4_config()
+        ip6 = conn.get_setting_ip6_config()
+        got = ["%s/%d" % (a.get_address(), a.get_prefix())
+               for s in (ip4, ip6) for a in
+               (s.get_address(k) for k in range(s.get_num_addresses()))]
+        assert sorted(got) == sorted(iface["addresses"])
+        assert (ip4.get_gateway() or None) == iface["gateway4"]
+        assert (ip6.get_gateway() or None) == iface["gateway6"]
+        assert ip4.get_num_routes() + ip6.get_num_routes() == \
+            len(iface["routes"])
 
 
 def test_check_unit(tmp_path):
