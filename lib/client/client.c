@@ -448,6 +448,9 @@ static int submit(mdata_client_t *c, int op, const char *key,
         return MDATA_ENOMEM;
     rcb->cb = cb;
     rcb->ud = ud;
+    /* The loop's cached time may be old (a blocking caller that did other
+     * work since its last call): deadlines count from now. */
+    uv_update_time(c->loop);
     rc = mdata__engine_submit(c->eng, op, key, val, len, rcb,
                               uv_now(c->loop), req_id, NULL);
     if (rc < 0) {
@@ -493,6 +496,7 @@ int mdata_client_cancel(mdata_client_t *client, uint32_t req_id)
 
     if (client == NULL || client->closing)
         return MDATA_EINVAL;
+    uv_update_time(client->loop);
     rc = mdata__engine_cancel(client->eng, req_id, uv_now(client->loop));
     if (rc == 0) {
         client->kick = 1;

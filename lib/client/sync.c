@@ -52,6 +52,13 @@ static void on_closed(void *ud)
     *(int *)ud = 1;
 }
 
+static void close_left_over(uv_handle_t *h, void *arg)
+{
+    (void)arg;
+    if (!uv_is_closing(h))
+        uv_close(h, NULL);
+}
+
 void mdata_sync_free(mdata_sync_t *sync)
 {
     int closed = 0;
@@ -61,7 +68,13 @@ void mdata_sync_free(mdata_sync_t *sync)
     mdata_client_close(sync->client, on_closed, &closed);
     while (!closed && uv_run(&sync->loop, UV_RUN_DEFAULT) != 0)
         ;
-    (void)uv_loop_close(&sync->loop);
+    if (uv_loop_close(&sync->loop) != 0) {
+        /* cannot happen: the client closes all its handles; but never
+         * free a loop with live handles */
+        uv_walk(&sync->loop, close_left_over, NULL);
+        uv_run(&sync->loop, UV_RUN_DEFAULT);
+        (void)uv_loop_close(&sync->loop);
+    }
     free(sync);
 }
 

@@ -118,7 +118,7 @@ static void test_async_basic_and_idle(void)
 
 static void test_async_out_of_order(void)
 {
-    static const char *const extra[] = {"--update-delay-ms", "400", NULL};
+    static const char *const extra[] = {"--update-delay-ms", "1000", NULL};
     uv_loop_t loop;
     emu_t emu;
     mdata_client_t *c;
