@@ -17,7 +17,7 @@
 #include "output.h"
 #include "render.h"
 
-enum { OPT_FROM_FILE = 256, OPT_SYSFS, OPT_LIST };
+enum { OPT_FROM_FILE = 256, OPT_SYSFS, OPT_PRUNE };
 
 static void usage(FILE *fp)
 {
@@ -37,6 +37,9 @@ static void usage(FILE *fp)
             "leaving\n"
             "                       unchanged files alone (default: "
             "stdout)\n"
+            "      --prune          with -o and a per-nic format: remove "
+            "the files\n"
+            "                       this tool wrote for nics that are gone\n"
             "      --from-file PATH saved metadata instead of the service: "
             "a\n"
             "                       directory of files named after the keys, "
@@ -62,6 +65,7 @@ int main(int argc, char **argv)
         {"output", required_argument, NULL, 'o'},
         {"from-file", required_argument, NULL, OPT_FROM_FILE},
         {"sysfs", required_argument, NULL, OPT_SYSFS},
+        {"prune", no_argument, NULL, OPT_PRUNE},
         {"device", required_argument, NULL, 'd'},
         {"timeout", required_argument, NULL, 't'},
         {"quiet", no_argument, NULL, 'q'},
@@ -77,7 +81,7 @@ int main(int argc, char **argv)
     nc_files_t files;
     nc_raw_t raw;
     char why[512] = "";
-    int c, quiet = 0, verbose = 0, rc, changed = 0;
+    int c, quiet = 0, verbose = 0, prune = 0, rc, changed = 0, removed = 0;
     size_t i;
 
     while ((c = getopt_long(argc, argv, "f:o:d:t:qvhV", longopts, NULL)) !=
@@ -101,6 +105,9 @@ int main(int argc, char **argv)
         case OPT_SYSFS:
             sysfs = optarg;
             break;
+        case OPT_PRUNE:
+            prune = 1;
+            break;
         case 'd':
             fo.device = optarg;
             break;
@@ -108,7 +115,7 @@ int main(int argc, char **argv)
             char *end;
             unsigned long long ms = strtoull(optarg, &end, 10);
 
-            if (*optarg == '\0' || *end != '\0' || ms == 0) {
+            if (*optarg < '0' || *optarg > '9' || *end != '\0' || ms == 0) {
                 fprintf(stderr, "mdata-netcfg: bad timeout '%s'\n", optarg);
                 return 2;
             }
@@ -160,13 +167,17 @@ int main(int argc, char **argv)
 
     nc_files_init(&files);
     rc = fmt->render(model, &files);
-    if (rc != 0)
+    if (rc != 0) {
         snprintf(why, sizeof(why), "rendering %s: %s", fmt->name,
                  mdata_strerror(rc));
-    else if (outdir != NULL)
+    } else if (outdir != NULL) {
         rc = nc_output_dir(outdir, &files, verbose, &changed, why,
                            sizeof(why));
-    else if (nc_output_stream(stdout, &files) != 0) {
+        if (rc == 0 && prune && fmt->own_prefix != NULL)
+            rc = nc_output_prune(outdir, &files, fmt->own_prefix,
+                                 fmt->own_suffix, verbose, &removed, why,
+                                 sizeof(why));
+    } else if (nc_output_stream(stdout, &files) != 0) {
         rc = MDATA_EIO;
         snprintf(why, sizeof(why), "writing to stdout failed");
     }

@@ -1,6 +1,7 @@
 /* output.c: stdout, or atomic writes into a directory. */
 #include "output.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -145,5 +146,77 @@ int nc_output_dir(const char *dir, const nc_files_t *files, int verbose,
         rc = MDATA_EIO;
     }
     close(dirfd);
+    return rc;
+}
+
+/* 1 when dirfd/name is a regular file starting with this tool's header. */
+static int ours(int dirfd, const char *name)
+{
+    static const char header[] = "# " NC_HEADER "\n";
+    char buf[sizeof(header)];
+    struct stat st;
+    size_t got = 0;
+    int fd;
+
+    fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0)
+        return 0;
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+        while (got < sizeof(header) - 1) {
+            ssize_t n = read(fd, buf + got, sizeof(header) - 1 - got);
+
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n <= 0)
+                break;
+            got += (size_t)n;
+        }
+    }
+    close(fd);
+    return got == sizeof(header) - 1 && memcmp(buf, header, got) == 0;
+}
+
+int nc_output_prune(const char *dir, const nc_files_t *files,
+                    const char *prefix, const char *suffix, int verbose,
+                    int *removed, char *why, size_t cap)
+{
+    size_t plen = strlen(prefix), slen = strlen(suffix), i;
+    struct dirent *de;
+    DIR *d;
+    int rc = 0;
+
+    *removed = 0;
+    d = opendir(dir);
+    if (d == NULL) {
+        snprintf(why, cap, "%s: %s", dir, strerror(errno));
+        return MDATA_EIO;
+    }
+    while ((de = readdir(d)) != NULL) {
+        size_t n = strlen(de->d_name);
+        int keep = 0;
+
+        if (n <= plen + slen || strncmp(de->d_name, prefix, plen) != 0 ||
+            strcmp(de->d_name + n - slen, suffix) != 0)
+            continue;
+        for (i = 0; i < files->n; i++)
+            keep |= strcmp(files->file[i].name, de->d_name) == 0;
+        if (keep || !ours(dirfd(d), de->d_name))
+            continue;
+        if (unlinkat(dirfd(d), de->d_name, 0) != 0) {
+            snprintf(why, cap, "%s/%s: %s", dir, de->d_name,
+                     strerror(errno));
+            rc = MDATA_EIO;
+            break;
+        }
+        (*removed)++;
+        if (verbose)
+            fprintf(stderr, "mdata-netcfg: removed %s/%s\n", dir,
+                    de->d_name);
+    }
+    if (*removed > 0 && rc == 0 && fsync(dirfd(d)) != 0) {
+        snprintf(why, cap, "%s: %s", dir, strerror(errno));
+        rc = MDATA_EIO;
+    }
+    closedir(d);
     return rc;
 }

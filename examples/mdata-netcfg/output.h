@@ -20,4 +20,14 @@ int nc_output_stream(FILE *fp, const nc_files_t *files);
 int nc_output_dir(const char *dir, const nc_files_t *files, int verbose,
                   int *changed, char *why, size_t cap);
 
+/*
+ * --prune: remove the files of dir named <prefix>*<suffix> that are not in
+ * files and whose first line is this tool's header (so only files it wrote
+ * itself, for nics that are gone). *removed gets their number. Returns 0
+ * or a negative code with a message in why.
+ */
+int nc_output_prune(const char *dir, const nc_files_t *files,
+                    const char *prefix, const char *suffix, int verbose,
+                    int *removed, char *why, size_t cap);
+
 #endif

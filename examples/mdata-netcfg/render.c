@@ -7,16 +7,22 @@
 
 const nc_format_t nc_formats[] = {
     {"networkd", nc_render_networkd, 0,
-     "systemd-networkd .network files, one per nic, matched by MAC"},
-    {"netplan", nc_render_netplan, 0, "netplan version 2 YAML"},
-    {"ifupdown", nc_render_ifupdown, 1, "Debian /etc/network/interfaces"},
-    {"nm", nc_render_nm, 0, "NetworkManager keyfiles, one per nic"},
-    {"ip", nc_render_ip, 1, "POSIX shell script of ip(8) commands"},
-    {"freebsd", nc_render_freebsd, 1, "FreeBSD rc.conf lines"},
-    {"resolv", nc_render_resolv, 0, "resolv.conf"},
-    {"json", nc_render_json, 0, "the normalised model as JSON (ASCII)"},
-    {"hostname", nc_render_hostname, 0, "/etc/hostname (nothing without one)"},
-    {NULL, NULL, 0, NULL},
+     "systemd-networkd .network files, one per nic, matched by MAC",
+     "10-mdata-", ".network"},
+    {"netplan", nc_render_netplan, 0, "netplan version 2 YAML", NULL, NULL},
+    {"ifupdown", nc_render_ifupdown, 1, "Debian /etc/network/interfaces",
+     NULL, NULL},
+    {"nm", nc_render_nm, 0, "NetworkManager keyfiles, one per nic", "mdata-",
+     ".nmconnection"},
+    {"ip", nc_render_ip, 1, "POSIX shell script of ip(8) commands", NULL,
+     NULL},
+    {"freebsd", nc_render_freebsd, 1, "FreeBSD rc.conf lines", NULL, NULL},
+    {"resolv", nc_render_resolv, 0, "resolv.conf", NULL, NULL},
+    {"json", nc_render_json, 0, "the normalised model as JSON (ASCII)", NULL,
+     NULL},
+    {"hostname", nc_render_hostname, 0, "/etc/hostname (nothing without one)",
+     NULL, NULL},
+    {NULL, NULL, 0, NULL, NULL, NULL},
 };
 
 const nc_format_t *nc_format_find(const char *name)

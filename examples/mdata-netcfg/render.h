@@ -43,6 +43,10 @@ typedef struct nc_format {
     nc_render_fn render;
     int needs_ifname; /* names kernel interfaces: resolve MAC -> name */
     const char *what;
+    /* Per-nic formats: the names of the files they write are
+     * <own_prefix><nic><own_suffix> (for --prune); NULL otherwise. */
+    const char *own_prefix;
+    const char *own_suffix;
 } nc_format_t;
 
 /* The formats, ended by an entry whose name is NULL. */
