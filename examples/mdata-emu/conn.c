@@ -336,13 +336,15 @@ static void handle_chunk(conn_t *c, const char *data, size_t n)
     }
 }
 
+/* One read buffer per connection: a chunk is handled before the next read
+ * (qemu hands a serial line over a byte at a time; no malloc per byte). */
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *b)
 {
-    (void)h;
-    if (suggested < 65536)
-        suggested = 65536;
-    b->base = xmalloc(suggested);
-    b->len = suggested;
+    conn_t *c = h->data;
+
+    (void)suggested;
+    b->base = c->rbuf;
+    b->len = sizeof(c->rbuf);
 }
 
 static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *b)
@@ -360,7 +362,6 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *b)
                                           : uv_strerror((int)nread));
         }
     }
-    free(b->base);
 }
 
 /* ------------------------------------------------------------------ */

@@ -73,6 +73,7 @@ struct conn {
     int agent_died; /* dropped as if the agent had crashed */
     int closing;
     conn_t *next, *prev;
+    char rbuf[65536]; /* read buffer */
 };
 
 /* conn.c */
