@@ -142,6 +142,10 @@ class NotSupported(MdataError):
     """MDATA_ENOTSUP: PUT/DELETE on a host that only speaks protocol V1."""
 
 
+# The names STYLE.md uses for two of them.
+MdataTimeout = Timeout
+MdataIOError = DeviceError
+
 #: Code -> class; a code not listed raises MdataError itself.
 CODE_CLASSES: Dict[int, Type[MdataError]] = {
     EINVAL: InvalidArgument,

@@ -215,3 +215,17 @@ def test_library_error():
     with pytest.raises(mdata.LibraryError):
         _native.load("/nonexistent/libmdata.so.0")
     assert issubclass(mdata.LibraryError, mdata.MdataError)
+
+
+def test_hostname_with_a_nul_byte_is_a_protocol_error(host, write_vm):
+    with mdata.Client(host(write_vm('{"hostname": "ab\\u0000cd"}'))) as md:
+        assert md.get_bytes("sdc:hostname") == b"ab\0cd"
+        with pytest.raises(mdata.ProtocolError) as ei:
+            md.hostname()
+    assert ei.value.code == errors.EPROTO
+    assert ei.value.detail == "sdc:hostname: the value holds a NUL byte at offset 2"
+
+
+def test_style_aliases():
+    assert errors.MdataTimeout is mdata.Timeout
+    assert errors.MdataIOError is mdata.DeviceError
