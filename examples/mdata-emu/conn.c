@@ -309,7 +309,7 @@ static int handle_line(conn_t *c, const char *line, size_t len)
 
 static void handle_chunk(conn_t *c, const char *data, size_t n)
 {
-    buf_t text = {0};
+    buf_t *text = &c->text;
     const char *line;
     size_t len;
     int rc;
@@ -317,14 +317,13 @@ static void handle_chunk(conn_t *c, const char *data, size_t n)
     transcript_data(c->id, "G>H", data, n);
     /* node decodes every chunk on its own: a character split between two
      * chunks becomes two U+FFFD (HOST.md A.2) */
-    emu_utf8_sanitize((const uint8_t *)data, n, &text);
-    if (mdata_decoder_feed(c->dec, text.p, text.len) < 0) {
-        buf_free(&text);
+    text->len = 0;
+    emu_utf8_sanitize((const uint8_t *)data, n, text);
+    if (mdata_decoder_feed(c->dec, text->p, text->len) < 0) {
         emu_log(0, "c%u: out of memory buffering input", c->id);
         conn_drop(c, "out of memory", 1);
         return;
     }
-    buf_free(&text);
     while ((rc = mdata_decoder_next_line(c->dec, &line, &len)) != 0) {
         if (rc < 0) {
             emu_log(1, "c%u: line longer than --max-line %zu bytes ignored",
@@ -413,6 +412,7 @@ static void on_handle_closed(uv_handle_t *h)
         return;
     mdata_decoder_free(c->dec);
     buf_free(&c->outq);
+    buf_free(&c->text);
     free(c);
 }
 

@@ -74,6 +74,7 @@ struct conn {
     int closing;
     conn_t *next, *prev;
     char rbuf[65536]; /* read buffer */
+    buf_t text;       /* the chunk decoded as node would */
 };
 
 /* conn.c */
