@@ -623,3 +623,14 @@ def test_garbage_never_kills_it(d1):
     deadline = time.monotonic() + WAIT
     while b"SUCCESS\n5b3c1a2e-9f8d-4c7b-a6e5-d4c3b2a19080\n.\n" not in c.buf:
         assert c._fill(deadline), "no answer after the garbage: %r" % c.buf[-200:]
+
+
+def test_out_of_order_over_pty(start_emu):
+    """The serial topology reorders too: a late PUT answer after GETs."""
+    e = start_emu(D1, "--update-delay-ms", "300", pty=True, socket_name=None)
+    c = e.open_pty()
+    c.send(frame("cccc0001", "PUT", b64("p") + " " + b64("q")) + frame("cccc0002", "GET", "p") + b"KEYS\n")
+    c.expect(reply_frame("cccc0002", "NOTFOUND"))
+    c.expect(b"SUCCESS\n" + KEYS_D1.encode() + b"\n.\n")
+    c.expect(reply_frame("cccc0001", "SUCCESS", "OK"))
+    get2(c, "p", "SUCCESS", "q")
