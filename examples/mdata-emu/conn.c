@@ -98,7 +98,10 @@ static pending_t *pending_add(conn_t *c, unsigned ms)
     uv_timer_init(c->emu->loop, &p->timer);
     p->timer.data = p;
     pending_link(p, &c->pending);
-    /* equal timeouts fire in start order, so replies keep their order */
+    /* The loop's cached clock may be older than the request (a slow
+     * iteration, valgrind): refresh it so the delay counts from now.
+     * Equal timeouts fire in start order, so replies keep their order. */
+    uv_update_time(c->emu->loop);
     uv_timer_start(&p->timer, pending_fire, ms, 0);
     return p;
 }
