@@ -15,9 +15,12 @@
 #define WAIT_SLICE_MS 5000
 /* Pause between tries that failed at once (connection refused). */
 #define RETRY_PAUSE_MS 1000
-/* A request on a line that answered the handshake: its own bound when the
- * user set none. Lost replies are retried within it by the library. */
-#define CONNECTED_TIMEOUT_MS 60000
+/* A request on a line that answered the handshake, when the user set no
+ * bound: the library's largest. It never waits that long on a lost reply:
+ * each attempt ends after a few seconds of silence and attempts are few;
+ * only a reply that keeps streaming (a large value on a slow UART) may
+ * take long. */
+#define CONNECTED_TIMEOUT_MS 86400000
 
 static uint64_t now_ms(void)
 {
