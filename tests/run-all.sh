@@ -13,7 +13,8 @@ cd "$top"
 # Debian packages the build and the tests use.
 packages="meson ninja-build pkg-config gcc python3 libuv1-dev libjansson-dev
 libcunit1-dev python3-pytest valgrind clang systemd netplan.io ifupdown
-gir1.2-nm-1.0 python3-gi python3-pip python3-setuptools python3-wheel"
+gir1.2-nm-1.0 python3-gi python3-pip python3-setuptools python3-wheel
+qemu-system-x86 busybox-static"
 
 missing=""
 for p in $packages; do
