@@ -404,11 +404,11 @@ def main():
         vm = b.write_vm()
         b.start_emus(vm)
         b.machine()
-        b.whole_process(runs=max(5, 31 // q))
-        b.throughput(reps=max(3, 5 // q), n_seq=6000 // q, n_pipe=30000 // q)
-        b.large(runs1=max(3, 9 // q), runs16=max(3, 5 // q),
+        b.whole_process(runs=max(5, 41 // q))
+        b.throughput(reps=max(3, 7 // q), n_seq=8000 // q, n_pipe=60000 // q)
+        b.large(runs1=max(3, 11 // q), runs16=max(3, 7 // q),
                 ref_runs=1 if a.quick else 3)
-        b.codec(reps=max(3, 7 // q))
+        b.codec(reps=max(3, 9 // q))
         b.callgrind(100, 100 + 2000 // q)
         b.summary()
     finally:
