@@ -239,6 +239,7 @@ void mdata__engine_output_done(mdata__engine_t *e, size_t n, uint64_t now)
         if (!r->written && r->out_end <= pos) {
             r->written = 1;
             r->attempt_deadline = now + attempt_ms(e, r);
+            mdata__due(e, r->attempt_deadline);
         }
     }
     mdata__pump(e, now);
@@ -323,6 +324,7 @@ int mdata__engine_submit(mdata__engine_t *e, int op, const char *key,
         e->next_id = 1;
     r->id = e->next_id;
     r->deadline = now + e->cfg.timeout_ms;
+    mdata__due(e, r->deadline);
     r->where = RQ_QUEUED;
     list_push(&e->queued, r);
     if (id != NULL)
@@ -594,17 +596,40 @@ static void expire(mdata__engine_t *e, req_list_t *l, uint64_t now)
     }
 }
 
+/* The earliest request or attempt deadline; UINT64_MAX for none. */
+static uint64_t earliest_due(const mdata__engine_t *e)
+{
+    const mdata__req_t *r;
+    uint64_t t = UINT64_MAX;
+
+    for (r = e->queued.head; r != NULL; r = r->next)
+        if (r->deadline < t)
+            t = r->deadline;
+    for (r = e->inflight.head; r != NULL; r = r->next) {
+        if (r->deadline < t)
+            t = r->deadline;
+        if (r->written && r->attempt_deadline < t)
+            t = r->attempt_deadline;
+    }
+    return t;
+}
+
 void mdata__pump(mdata__engine_t *e, uint64_t now)
 {
     mdata__req_t *r, *n;
 
     e->now = now;
-    expire(e, &e->queued, now);
-    expire(e, &e->inflight, now);
-    for (r = e->inflight.head; r != NULL; r = n) {
-        n = r->next;
-        if (r->written && r->attempt_deadline <= now)
-            mdata__attempt_lost(e, r, now);
+    /* The scans cost O(requests held); a pump runs per submit and per
+     * read, so they run only once something can be due. */
+    if (now >= e->scan_due) {
+        expire(e, &e->queued, now);
+        expire(e, &e->inflight, now);
+        for (r = e->inflight.head; r != NULL; r = n) {
+            n = r->next;
+            if (r->written && r->attempt_deadline <= now)
+                mdata__attempt_lost(e, r, now);
+        }
+        e->scan_due = earliest_due(e);
     }
     if (handshaking(e) && e->hs_deadline <= now)
         handshake_timeout(e, now);

@@ -52,6 +52,10 @@ struct mdata__engine {
     int proto;
     int wait_status;
     uint64_t now;           /* time of the last pump */
+    uint64_t scan_due;      /* no request deadline or attempt deadline
+                             * falls before this: the pump skips its scans
+                             * of the lists until then. Whoever sets an
+                             * earlier one lowers it (mdata__due). */
     uint64_t hs_deadline;   /* probe or negotiate answer due */
     unsigned probes;        /* probes sent in this connection */
     unsigned extra_barriers; /* probe answers that may still come */
@@ -79,6 +83,12 @@ struct mdata__engine {
 };
 
 /* engine.c */
+/* A request or attempt deadline was set at t: the pump must look by then. */
+static inline void mdata__due(mdata__engine_t *e, uint64_t t)
+{
+    if (t < e->scan_due)
+        e->scan_due = t;
+}
 void mdata__req_move(mdata__engine_t *e, mdata__req_t *r, int where);
 void mdata__req_finish(mdata__engine_t *e, mdata__req_t *r, int status,
                        uint8_t *val, size_t len);
