@@ -35,6 +35,7 @@ struct mdata_client {
     int fatal;           /* connection lost: later submits fail */
     uv_poll_t *poll;     /* while CONN_OPEN; freed in its close callback */
     int poll_events;
+    int write_blocked;   /* the kernel took less than we had: UV_WRITABLE */
     uv_timer_t timer;
     uint64_t lock_retry_at;
     uint64_t lock_retry_ms;
@@ -158,6 +159,7 @@ static void connect_step(mdata_client_t *c)
 
 static void flush(mdata_client_t *c)
 {
+    c->write_blocked = 0;
     while (c->conn == CONN_OPEN) {
         size_t len, n;
         const char *out = mdata__engine_output(c->eng, &len);
@@ -170,8 +172,10 @@ static void flush(mdata_client_t *c)
             lost(c, rc);
             return;
         }
-        if (n == 0)
-            return; /* wait for UV_WRITABLE */
+        if (n == 0) {
+            c->write_blocked = 1; /* wait for UV_WRITABLE */
+            return;
+        }
         mdata__engine_output_done(c->eng, n, uv_now(c->loop));
     }
 }
@@ -274,11 +278,12 @@ static void rearm(mdata_client_t *c)
     else
         uv_unref((uv_handle_t *)&c->timer);
     if (c->poll != NULL) {
-        size_t len;
+        /* Writes are tried at once from pump(); UV_WRITABLE is asked for
+         * only while the kernel's buffer is full, so a request costs no
+         * epoll_ctl churn. */
         int ev = UV_READABLE | UV_DISCONNECT;
 
-        mdata__engine_output(c->eng, &len);
-        if (len > 0)
+        if (c->write_blocked)
             ev |= UV_WRITABLE;
         if (ev != c->poll_events) {
             uv_poll_start(c->poll, ev, on_poll);

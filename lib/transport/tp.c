@@ -37,12 +37,18 @@ static int sock_open(mdata__tp_t *tp, const char *path, mdata_error_t *err)
     }
     if (connect(tp->fd, (struct sockaddr *)&sa, sizeof(sa)) == 0)
         return 0;
-    if (errno == EAGAIN || errno == EINPROGRESS || errno == EINTR) {
-        /* backlog full: close and try again later */
+    if (errno == EAGAIN || errno == EINPROGRESS || errno == EINTR ||
+        errno == ECONNREFUSED) {
+        /* Backlog full, or nobody listening yet (the host agent starting
+         * or restarting): close and try again later, within the
+         * requests' deadlines. */
+        int e = errno;
+
         close(tp->fd);
         tp->fd = -1;
-        return mdata__error(err, MDATA_EBUSY, errno, 0,
-                            "%s: the host's backlog is full", path);
+        return mdata__error(err, MDATA_EBUSY, e, 0, "%s: %s", path,
+                            e == ECONNREFUSED ? "nobody listening yet"
+                                              : "the host's backlog is full");
     }
     {
         int e = errno;
@@ -50,8 +56,7 @@ static int sock_open(mdata__tp_t *tp, const char *path, mdata_error_t *err)
         close(tp->fd);
         tp->fd = -1;
         return mdata__error(err,
-                            e == ENOENT || e == ECONNREFUSED ? MDATA_ENODEV
-                                                             : MDATA_EIO,
+                            e == ENOENT ? MDATA_ENODEV : MDATA_EIO,
                             e, 0, "%s: cannot connect: %s", path,
                             strerror(e));
     }

@@ -37,8 +37,9 @@ void mdata__tp_init(mdata__tp_t *tp);
 /*
  * Open (and for a tty, try to lock) the device. Returns 0 when ready (a
  * tty locked, raw and drained; a socket connected), MDATA_ELOCKED or
- * MDATA_EBUSY when the tty is locked by someone else or the socket's
- * backlog is full (call mdata__tp_retry later; the fd may stay open), or
+ * MDATA_EBUSY when the tty is locked by someone else, or the socket has
+ * no listener yet or a full backlog (call mdata__tp_retry later; the fd
+ * may stay open), or
  * another code (MDATA_ENODEV, MDATA_EIO) with err filled.
  */
 int mdata__tp_open(mdata__tp_t *tp, const char *path, int kind,

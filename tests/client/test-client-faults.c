@@ -74,8 +74,11 @@ static int mixed_requests(mdata_sync_t *s, int n, int *wrong)
             break;
         }
         mdata_free(v);
-        if (rc != 0)
+        if (rc != 0) {
+            fprintf(stderr, "request %d: %s (%s)\n", i, mdata_err_name(rc),
+                    err.text);
             failed++;
+        }
     }
     return failed;
 }

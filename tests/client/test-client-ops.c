@@ -1,6 +1,10 @@
 /* Every operation, over a unix socket and over a pty, byte-exact. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 #include "client-util.h"
 
@@ -158,6 +162,37 @@ static void test_ops_server_gone(void)
     mdata_sync_free(s);
 }
 
+/* A socket file with nobody listening (the host agent restarting): the
+ * client keeps trying until the deadline, then gives up cleanly. */
+static void test_ops_no_listener(void)
+{
+    char dir[] = "/tmp/mdata-test-XXXXXX", path[128];
+    struct sockaddr_un sa;
+    mdata_options_t *o;
+    mdata_sync_t *s = NULL;
+    uint8_t *v = NULL;
+    size_t len;
+    int fd;
+
+    CU_ASSERT_FATAL(mkdtemp(dir) != NULL);
+    snprintf(path, sizeof(path), "%s/metadata.sock", dir);
+    fd = socket(AF_UNIX, SOCK_STREAM, 0);
+    memset(&sa, 0, sizeof(sa));
+    sa.sun_family = AF_UNIX;
+    memcpy(sa.sun_path, path, strlen(path) + 1);
+    CU_ASSERT_FATAL(bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0);
+    o = test_options(path, 400);
+    CU_ASSERT_FATAL(mdata_sync_new(o, &s, NULL) == 0);
+    mdata_options_free(o);
+    CU_ASSERT_EQUAL(mdata_sync_get(s, "one", &v, &len, NULL),
+                    MDATA_ETIMEDOUT);
+    CU_ASSERT_PTR_NULL(v);
+    mdata_sync_free(s);
+    close(fd);
+    unlink(path);
+    rmdir(dir);
+}
+
 static void test_ops_max_reply(void)
 {
     emu_t emu;
@@ -193,5 +228,6 @@ CU_TestInfo client_ops_tests[] = {
     {"device_selection", test_ops_device_selection},
     {"server_gone", test_ops_server_gone},
     {"max_reply", test_ops_max_reply},
+    {"no_listener", test_ops_no_listener},
     CU_TEST_INFO_NULL,
 };
