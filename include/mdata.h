@@ -340,8 +340,10 @@ MDATA_EXPORT int mdata_options_set_attempt_timeout_ms(mdata_options_t *opts,
  * that can take seconds. Default 10000 ms. */
 MDATA_EXPORT int mdata_options_set_write_timeout_ms(mdata_options_t *opts,
                                                     uint64_t ms);
-/* How long the handshake waits for the "invalid command" barrier or the
- * NEGOTIATE answer before probing again. Default 2000 ms. */
+/* The longest wait for the "invalid command" barrier or the NEGOTIATE
+ * answer before probing again. A host answers at once, so an unanswered
+ * probe is first repeated after an eighth of this, then after twice as
+ * long each time, up to this. Default 2000 ms (250, 500, 1000, 2000). */
 MDATA_EXPORT int mdata_options_set_handshake_timeout_ms(mdata_options_t *opts,
                                                         uint64_t ms);
 /* Attempts per request (first try included), 1 .. 100. Default 4. */

@@ -379,6 +379,7 @@ void mdata__engine_connected(mdata__engine_t *e, uint64_t now)
     e->probes = 0;
     e->extra_barriers = 0;
     e->odd_rounds = 0;
+    e->probe_streak = 0;
     mdata__pump(e, now);
 }
 
@@ -426,6 +427,23 @@ uint64_t mdata__engine_counter(const mdata__engine_t *e, int which)
 
 /* ---- handshake and resync ---- */
 
+/*
+ * A host answers a probe at once, so an unanswered one is repeated soon:
+ * the first waits an eighth of handshake_ms, each repetition twice as
+ * long, up to handshake_ms. Extra answers are recognised and skipped.
+ */
+static uint64_t probe_wait(const mdata__engine_t *e)
+{
+    uint64_t w = e->cfg.handshake_ms / 8;
+    unsigned i;
+
+    if (w == 0)
+        w = 1;
+    for (i = 0; i < e->probe_streak && w < e->cfg.handshake_ms; i++)
+        w *= 2;
+    return w < e->cfg.handshake_ms ? w : e->cfg.handshake_ms;
+}
+
 void mdata__start_probe(mdata__engine_t *e, uint64_t now)
 {
     if (e->state == ST_DISCONNECTED)
@@ -436,7 +454,7 @@ void mdata__start_probe(mdata__engine_t *e, uint64_t now)
         e->counters[MDATA_COUNTER_RESYNCS]++;
     e->probes++;
     e->state = ST_PROBING;
-    e->hs_deadline = now + e->cfg.handshake_ms;
+    e->hs_deadline = now + probe_wait(e);
     (void)mdata__out_append(e, "\n", 1);
 }
 
@@ -460,8 +478,10 @@ static void handshake_timeout(mdata__engine_t *e, uint64_t now)
         e->state = ST_READY; /* the caller's pump sends what waits */
         return;
     }
-    if (e->state == ST_PROBING)
+    if (e->state == ST_PROBING) {
         e->extra_barriers++; /* the unanswered probe may still be answered */
+        e->probe_streak++;
+    }
     e->state = ST_UNSYNCED;
     mdata__start_probe(e, now);
 }

@@ -58,6 +58,7 @@ struct mdata__engine {
                              * earlier one lowers it (mdata__due). */
     uint64_t hs_deadline;   /* probe or negotiate answer due */
     unsigned probes;        /* probes sent in this connection */
+    unsigned probe_streak;  /* probes in a row that went unanswered */
     unsigned extra_barriers; /* probe answers that may still come */
     int neg_odd;            /* an unknown answer came while negotiating */
     unsigned odd_rounds;    /* negotiations that got only such answers */

@@ -169,6 +169,7 @@ static void rx_v1(mdata__engine_t *e, const char *line, size_t len,
 
 static void barrier_reached(mdata__engine_t *e, uint64_t now)
 {
+    e->probe_streak = 0;
     if (e->proto == MDATA__PROTO_UNKNOWN) {
         e->state = ST_NEGOTIATING;
         e->neg_odd = 0;

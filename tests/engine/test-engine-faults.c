@@ -215,6 +215,46 @@ static void test_engine_probe_retry_late_answers(void)
     eh_fini(&h);
 }
 
+static void probe_800(mdata__engine_config_t *c)
+{
+    c->handshake_ms = 800;
+    c->timeout_ms = 100000;
+}
+
+static void test_engine_probe_backoff(void)
+{
+    eh_t h;
+    uint64_t t0, at;
+    static const uint64_t gaps[] = {100, 200, 400, 800, 800};
+    size_t i;
+
+    eh_init(&h, probe_800);
+    t0 = h.now;
+    eh_get(&h, "k");
+    mdata__engine_connected(h.e, h.now);
+    CU_ASSERT(eh_out_is(&h, "\n"));
+    at = t0;
+    for (i = 0; i < MDATA__ARRAY_SIZE(gaps); i++) {
+        at += gaps[i];
+        CU_ASSERT_EQUAL(mdata__engine_next_deadline(h.e), at);
+        eh_at(&h, at);
+        CU_ASSERT(eh_out_is(&h, "\n"));
+    }
+    /* answered: the extra answers are skipped, the streak starts over */
+    eh_feed(&h, "invalid command\n");
+    CU_ASSERT(eh_out_is(&h, "NEGOTIATE V2\n"));
+    eh_feed(&h, "invalid command\ninvalid command\nV2_OK\n");
+    CU_ASSERT_EQUAL(mdata__engine_protocol(h.e), MDATA__PROTO_V2);
+    eh_take(&h);
+    h.out_len = 0;
+    /* lost reply: the resync probe waits the short time again */
+    at = h.now + 3000;
+    eh_at(&h, at);
+    CU_ASSERT(eh_out_is(&h, "\n"));
+    CU_ASSERT_EQUAL(mdata__engine_next_deadline(h.e), at + 100);
+    eh_fini(&h);
+}
+
 static void test_engine_deadline_while_disconnected(void)
 {
     eh_t h;
@@ -460,6 +500,7 @@ CU_TestInfo engine_fault_tests[] = {
     {"attempts_exhausted", test_engine_attempts_exhausted},
     {"probe_never_answered", test_engine_probe_never_answered},
     {"probe_retry_late_answers", test_engine_probe_retry_late_answers},
+    {"probe_backoff", test_engine_probe_backoff},
     {"deadline_while_disconnected", test_engine_deadline_while_disconnected},
     {"attempt_clock_starts_when_written",
      test_engine_attempt_clock_starts_when_written},
