@@ -5,9 +5,11 @@
 # reboots), and prints results as "@@ name value" lines on the console
 # (ttyS0) for run-guest.py to check. The guest never decides pass/fail.
 /bin/busybox --install -s /bin
-# iproute2's ip (for -j) comes first; busybox --install links its own
-# applets into /bin and /sbin, so iproute2 lives apart.
-export PATH=/opt/iproute2:/bin:/sbin
+export PATH=/bin:/sbin
+# iproute2's ip (for -j, and what a real image has) lives apart from
+# busybox's applets; busybox sh runs its own applets before any PATH
+# lookup, so only a function can make "ip" mean iproute2.
+ip() { /opt/iproute2/ip "$@"; }
 mount -t proc proc /proc
 mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
@@ -60,7 +62,8 @@ case $phase in
     mdata-netcfg -f ip >/tmp/net.sh 2>/tmp/net.err
     say "netcfg $?"
     sed 's/^/   netcfg: /' /tmp/net.err
-    sh /tmp/net.sh >/tmp/net.out 2>&1
+    { echo 'ip() { /opt/iproute2/ip "$@"; }'; cat /tmp/net.sh; } >/tmp/net-iproute2.sh
+    sh /tmp/net-iproute2.sh >/tmp/net.out 2>&1
     say "netcfg-apply $?"
     sed 's/^/   apply: /' /tmp/net.out
     say "ip-link $(ip -j link show)"
