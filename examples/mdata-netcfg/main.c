@@ -50,7 +50,7 @@ static void usage(FILE *fp)
             "  -d, --device PATH    metadata device or socket (default: "
             "MDATA_DEVICE,\n"
             "                       else auto-detection)\n"
-            "  -t, --timeout MS     total deadline of each request\n"
+            "  -t, --timeout SECS   total deadline of each request, in seconds\n"
             "  -q, --quiet          do not print warnings\n"
             "  -v, --verbose        report each file written\n"
             "  -h, --help           this text;  -V, --version\n"
@@ -112,14 +112,20 @@ int main(int argc, char **argv)
             fo.device = optarg;
             break;
         case 't': {
+            /* Seconds, as mdata-get's -t (decimals allowed). */
             char *end;
-            unsigned long long ms = strtoull(optarg, &end, 10);
+            double secs = strtod(optarg, &end);
 
-            if (*optarg < '0' || *optarg > '9' || *end != '\0' || ms == 0) {
-                fprintf(stderr, "mdata-netcfg: bad timeout '%s'\n", optarg);
+            if (end == optarg || *end != '\0' || !(secs > 0) ||
+                secs > 86400) {
+                fprintf(stderr, "mdata-netcfg: bad timeout '%s' (seconds, "
+                                "0 < t <= 86400)\n",
+                        optarg);
                 return 2;
             }
-            fo.timeout_ms = ms;
+            fo.timeout_ms = (uint64_t)(secs * 1000 + 0.5);
+            if (fo.timeout_ms == 0)
+                fo.timeout_ms = 1;
             break;
         }
         case 'q':

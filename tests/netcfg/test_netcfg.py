@@ -400,7 +400,7 @@ def test_errors(tmp_path):
     assert r.returncode == 1 and "sdc:nics" in r.stderr
     r = run(["--from-file", str(tmp_path / "missing")])
     assert r.returncode == 1
-    r = run(["-d", str(tmp_path / "no-such-socket"), "-t", "2000"])
+    r = run(["-d", str(tmp_path / "no-such-socket"), "-t", "2"])
     assert r.returncode == 1 and r.stderr.startswith("mdata-netcfg: ")
 
 
@@ -442,7 +442,7 @@ def emulator(tmp_path):
 def test_end_to_end(emulator, fmt, tmp_path):
     sysfs = make_sysfs("sample-vm", str(tmp_path))
     out = tmp_path / "out"
-    r = run(["-d", emulator, "-t", "20000", "-f", fmt, "--sysfs", sysfs,
+    r = run(["-d", emulator, "-t", "20", "-f", fmt, "--sysfs", sysfs,
              "-o", str(out)])
     assert r.returncode == 0, r.stderr
     if REGEN:
@@ -469,7 +469,7 @@ def test_end_to_end_notfound_is_absence(tmp_path):
         deadline = time.monotonic() + 10
         while not os.path.exists(path) and time.monotonic() < deadline:
             time.sleep(0.05)
-        r = run(["-d", path, "-t", "20000", "-f", "json"])
+        r = run(["-d", path, "-t", "20", "-f", "json"])
         assert r.returncode == 0, r.stderr
         model = json.loads(r.stdout)
         assert model["hostname"] is None and model["dns_domain"] is None
@@ -493,7 +493,7 @@ def test_end_to_end_serial(tmp_path):
         pty = proc.stdout.readline().strip()
         assert pty.startswith("/dev/"), pty
         out = tmp_path / "out"
-        r = run(["-d", pty, "-t", "20000", "-f", "json", "-o", str(out)])
+        r = run(["-d", pty, "-t", "20", "-f", "json", "-o", str(out)])
         assert r.returncode == 0, r.stderr
         if not REGEN:
             compare_golden("sample-vm", "json", out)
