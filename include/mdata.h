@@ -340,10 +340,8 @@ MDATA_EXPORT int mdata_options_set_attempt_timeout_ms(mdata_options_t *opts,
  * that can take seconds. Default 10000 ms. */
 MDATA_EXPORT int mdata_options_set_write_timeout_ms(mdata_options_t *opts,
                                                     uint64_t ms);
-/* The longest wait for the "invalid command" barrier or the NEGOTIATE
- * answer before probing again. A host answers at once, so an unanswered
- * probe is first repeated after an eighth of this, then after twice as
- * long each time, up to this. Default 2000 ms (250, 500, 1000, 2000). */
+/* How long the handshake waits for the "invalid command" barrier or the
+ * NEGOTIATE answer before probing again. Default 2000 ms. */
 MDATA_EXPORT int mdata_options_set_handshake_timeout_ms(mdata_options_t *opts,
                                                         uint64_t ms);
 /* Attempts per request (first try included), 1 .. 100. Default 4. */
@@ -366,6 +364,15 @@ MDATA_EXPORT int mdata_options_set_max_inflight(mdata_options_t *opts,
  * it fails with MDATA_EBUSY. Default 4096; 1 .. 1000000. */
 MDATA_EXPORT int mdata_options_set_max_pending(mdata_options_t *opts,
                                                unsigned n);
+/* A serial line is exclusive across processes: once a client has had no
+ * request pending for this long, it restores, unlocks and closes the line
+ * so others (the reference tools, cloud-init) can use it; the next request
+ * opens it again. 0 releases it as soon as nothing is pending; UINT64_MAX
+ * holds it until close. The timer runs only while the loop runs: a blocking
+ * handle (mdata_sync_t) keeps the line between calls unless this is 0.
+ * Sockets are not exclusive and stay connected. Default 1000 ms. */
+MDATA_EXPORT int mdata_options_set_serial_hold_ms(mdata_options_t *opts,
+                                                  uint64_t ms);
 
 /* ------------------------------------------------------------------ */
 /* Client (asynchronous, on a libuv loop)                              */

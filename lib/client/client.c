@@ -39,6 +39,9 @@ struct mdata_client {
     uv_timer_t timer;
     uint64_t lock_retry_at;
     uint64_t lock_retry_ms;
+    uint64_t serial_hold_ms; /* idle time before a tty is released */
+    uint64_t idle_since;     /* when the open connection became idle */
+    int idle;
     int kick;            /* pump at the next loop turn */
     int in_pump;
     int closing;
@@ -155,6 +158,32 @@ static void connect_step(mdata_client_t *c)
     }
 }
 
+/*
+ * A serial line is exclusive: once nothing is pending for serial_hold_ms,
+ * give it back (restore, unlock, close) so the reference tools, cloud-init
+ * or another client can use it. The next request opens it again. Sockets
+ * are not exclusive and stay connected.
+ */
+static void idle_step(mdata_client_t *c)
+{
+    uint64_t now = uv_now(c->loop);
+
+    if (c->conn != CONN_OPEN || mdata__engine_busy(c->eng)) {
+        c->idle = 0;
+        return;
+    }
+    if (!c->idle) {
+        c->idle = 1;
+        c->idle_since = now;
+    }
+    if (c->kind == MDATA__TP_TTY && c->serial_hold_ms != UINT64_MAX &&
+        now - c->idle_since >= c->serial_hold_ms) {
+        close_transport(c);
+        mdata__engine_lost(c->eng, MDATA_ECLOSED, now); /* nothing pending */
+        c->idle = 0;
+    }
+}
+
 /* ---- I/O ---- */
 
 static void flush(mdata_client_t *c)
@@ -264,6 +293,9 @@ static void rearm(mdata_client_t *c)
     t = mdata__engine_next_deadline(c->eng);
     if (c->conn == CONN_LOCKING && c->lock_retry_at < t)
         t = c->lock_retry_at;
+    if (c->idle && c->kind == MDATA__TP_TTY && c->serial_hold_ms != UINT64_MAX &&
+        c->idle_since + c->serial_hold_ms < t)
+        t = c->idle_since + c->serial_hold_ms;
     if (c->kick || (c->conn == CONN_NONE && mdata__engine_want_connect(c->eng)))
         t = now;
     c->kick = 0;
@@ -318,6 +350,8 @@ static void pump(mdata_client_t *c)
             break;
         c->kick = 0;
     }
+    if (!c->closing)
+        idle_step(c);
     c->in_pump = 0;
     if (!c->closing)
         rearm(c);
@@ -330,6 +364,7 @@ int mdata_client_new(struct uv_loop_s *loop, const mdata_options_t *opts,
 {
     mdata__engine_config_t cfg;
     mdata_client_t *c;
+    uint64_t hold;
     int rc;
 
     if (loop == NULL || out == NULL)
@@ -338,10 +373,12 @@ int mdata_client_new(struct uv_loop_s *loop, const mdata_options_t *opts,
         cfg = opts->cfg;
     else
         mdata__engine_config_defaults(&cfg);
+    hold = opts != NULL ? opts->serial_hold_ms : MDATA__SERIAL_HOLD_DEFAULT_MS;
     c = calloc(1, sizeof(*c));
     if (c == NULL)
         return mdata__error(err, MDATA_ENOMEM, 0, 0, "out of memory");
     c->loop = loop;
+    c->serial_hold_ms = hold;
     mdata__tp_init(&c->tp);
     c->rbuf = malloc(READ_CHUNK);
     if (c->rbuf == NULL) {

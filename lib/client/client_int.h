@@ -6,8 +6,11 @@
 
 struct mdata_options {
     mdata__engine_config_t cfg;
-    char *device; /* NULL: MDATA_DEVICE or auto-detect */
+    char *device;          /* NULL: MDATA_DEVICE or auto-detect */
+    uint64_t serial_hold_ms; /* idle time before a tty is released */
 };
+
+#define MDATA__SERIAL_HOLD_DEFAULT_MS 1000
 
 struct mdata_reply {
     int status;

@@ -14,6 +14,7 @@ int mdata_options_new(mdata_options_t **out)
     if (o == NULL)
         return MDATA_ENOMEM;
     mdata__engine_config_defaults(&o->cfg);
+    o->serial_hold_ms = MDATA__SERIAL_HOLD_DEFAULT_MS;
     *out = o;
     return 0;
 }
@@ -108,6 +109,14 @@ int mdata_options_set_max_pending(mdata_options_t *opts, unsigned n)
     if (opts == NULL || n < 1 || n > 1000000)
         return MDATA_EINVAL;
     opts->cfg.max_pending = n;
+    return 0;
+}
+
+int mdata_options_set_serial_hold_ms(mdata_options_t *opts, uint64_t ms)
+{
+    if (opts == NULL)
+        return MDATA_EINVAL;
+    opts->serial_hold_ms = ms;
     return 0;
 }
 

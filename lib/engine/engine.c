@@ -428,20 +428,14 @@ uint64_t mdata__engine_counter(const mdata__engine_t *e, int which)
 /* ---- handshake and resync ---- */
 
 /*
- * A host answers a probe at once, so an unanswered one is repeated soon:
- * the first waits an eighth of handshake_ms, each repetition twice as
- * long, up to handshake_ms. Extra answers are recognised and skipped.
+ * How long a probe waits for its answer. A fixed handshake_ms (as the
+ * reference tools wait 2 s); probe_streak counts unanswered probes in a
+ * row should a shorter first wait ever be wanted (tools built on this
+ * library rely on the fixed schedule today).
  */
 static uint64_t probe_wait(const mdata__engine_t *e)
 {
-    uint64_t w = e->cfg.handshake_ms / 8;
-    unsigned i;
-
-    if (w == 0)
-        w = 1;
-    for (i = 0; i < e->probe_streak && w < e->cfg.handshake_ms; i++)
-        w *= 2;
-    return w < e->cfg.handshake_ms ? w : e->cfg.handshake_ms;
+    return e->cfg.handshake_ms;
 }
 
 void mdata__start_probe(mdata__engine_t *e, uint64_t now)

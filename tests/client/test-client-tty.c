@@ -152,8 +152,100 @@ static void test_tty_lock_between_clients(void)
     close(slave);
 }
 
+static int line_is_free(const char *name)
+{
+    struct flock fl;
+    int fd = open(name, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC), ok;
+
+    if (fd < 0)
+        return 0;
+    memset(&fl, 0, sizeof(fl));
+    fl.l_type = F_WRLCK;
+    fl.l_whence = SEEK_SET;
+    ok = fcntl(fd, F_OFD_SETLK, &fl) == 0;
+    close(fd);
+    return ok;
+}
+
+static void on_get(mdata_client_t *c, int status, const mdata_reply_t *r,
+                   void *ud)
+{
+    (void)c;
+    (void)r;
+    *(int *)ud = status == 0 ? 1 : -1;
+}
+
+static void on_timer(uv_timer_t *t)
+{
+    (void)t;
+}
+
+/* An idle client gives the serial line back after serial_hold_ms. */
+static void test_tty_idle_release(void)
+{
+    int master, slave, done = 0;
+    char name[128];
+    pid_t pid;
+    mdata_options_t *o;
+    mdata_sync_t *s = NULL;
+    mdata_client_t *c = NULL;
+    uv_loop_t loop;
+    uv_timer_t timer;
+    uint8_t *v = NULL;
+    size_t len = 0;
+    int st;
+
+    CU_ASSERT_FATAL(openpty(&master, &slave, name, NULL, NULL) == 0);
+    pid = fork();
+    CU_ASSERT_FATAL(pid >= 0);
+    if (pid == 0) {
+        close(slave);
+        alarm(60);
+        tiny_host(master);
+        _exit(0);
+    }
+    /* async, held 100 ms after the last request */
+    CU_ASSERT_FATAL(uv_loop_init(&loop) == 0);
+    o = test_options(name, 30000);
+    CU_ASSERT_FATAL(mdata_options_set_serial_hold_ms(o, 100) == 0);
+    CU_ASSERT_FATAL(mdata_client_new(&loop, o, &c, NULL) == 0);
+    CU_ASSERT_EQUAL(mdata_get(c, "k", on_get, &done, NULL), 0);
+    CU_ASSERT_EQUAL(uv_run(&loop, UV_RUN_DEFAULT), 0);
+    CU_ASSERT_EQUAL(done, 1);
+    CU_ASSERT(!line_is_free(name)); /* still held right after */
+    CU_ASSERT_FATAL(uv_timer_init(&loop, &timer) == 0);
+    CU_ASSERT_FATAL(uv_timer_start(&timer, on_timer, 1000, 0) == 0);
+    CU_ASSERT_EQUAL(uv_run(&loop, UV_RUN_DEFAULT), 0);
+    CU_ASSERT(line_is_free(name)); /* given back while idle */
+    /* the next request opens it again */
+    done = 0;
+    CU_ASSERT_EQUAL(mdata_get(c, "k", on_get, &done, NULL), 0);
+    CU_ASSERT_EQUAL(uv_run(&loop, UV_RUN_DEFAULT), 0);
+    CU_ASSERT_EQUAL(done, 1);
+    CU_ASSERT_EQUAL(mdata_client_protocol(c), 2);
+    mdata_client_close(c, NULL, NULL);
+    uv_close((uv_handle_t *)&timer, NULL);
+    test_loop_close(&loop);
+    /* blocking, hold 0: the line is free between calls */
+    CU_ASSERT_FATAL(mdata_options_set_serial_hold_ms(o, 0) == 0);
+    CU_ASSERT_FATAL(mdata_sync_new(o, &s, NULL) == 0);
+    CU_ASSERT_EQUAL(mdata_sync_get(s, "k", &v, &len, NULL), 0);
+    mdata_free(v);
+    CU_ASSERT(line_is_free(name));
+    CU_ASSERT_EQUAL(mdata_sync_get(s, "k", &v, &len, NULL), 0);
+    CU_ASSERT(v != NULL && len == 1 && v[0] == 'v');
+    mdata_free(v);
+    mdata_sync_free(s);
+    mdata_options_free(o);
+    kill(pid, SIGTERM);
+    CU_ASSERT_EQUAL(waitpid(pid, &st, 0), pid);
+    close(master);
+    close(slave);
+}
+
 CU_TestInfo client_tty_tests[] = {
     {"drain_and_restore", test_tty_drain_and_restore},
     {"lock_between_clients", test_tty_lock_between_clients},
+    {"idle_release", test_tty_idle_release},
     CU_TEST_INFO_NULL,
 };
