@@ -451,7 +451,9 @@ MDATA_EXPORT void mdata_client_close(mdata_client_t *client, mdata_close_cb cb,
 MDATA_EXPORT void mdata_client_set_data(mdata_client_t *client, void *data);
 MDATA_EXPORT void *mdata_client_get_data(const mdata_client_t *client);
 
-/* The protocol the host negotiated: 2, 1, or 0 before the handshake. */
+/* The protocol the host negotiated: 2, 1, or 0 when no handshake is
+ * complete on the current connection (none yet, lost, or an idle serial
+ * line given back). */
 MDATA_EXPORT int mdata_client_protocol(const mdata_client_t *client);
 /* The device or socket path in use (borrowed, lives as long as client). */
 MDATA_EXPORT const char *mdata_client_device(const mdata_client_t *client);
