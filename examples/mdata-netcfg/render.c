@@ -22,6 +22,9 @@ const nc_format_t nc_formats[] = {
      NULL},
     {"hostname", nc_render_hostname, 0, "/etc/hostname (nothing without one)",
      NULL, NULL},
+    {"powershell", nc_render_powershell, 0,
+     "Windows PowerShell script (NetTCPIP cmdlets, adapters by MAC)", NULL,
+     NULL},
     {NULL, NULL, 0, NULL, NULL, NULL},
 };
 

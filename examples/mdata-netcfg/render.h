@@ -62,6 +62,7 @@ int nc_render_freebsd(const nc_model_t *m, nc_files_t *out);
 int nc_render_resolv(const nc_model_t *m, nc_files_t *out);
 int nc_render_json(const nc_model_t *m, nc_files_t *out);
 int nc_render_hostname(const nc_model_t *m, nc_files_t *out);
+int nc_render_powershell(const nc_model_t *m, nc_files_t *out);
 
 /* Shared helpers. */
 /* Append text in single quotes for a POSIX shell. */

@@ -31,7 +31,7 @@ SAMPLE_VM = os.environ.get("NETCFG_SAMPLE_VM", "")
 REGEN = os.environ.get("NETCFG_REGEN") == "1"
 
 FORMATS = ["networkd", "netplan", "ifupdown", "nm", "ip", "freebsd",
-           "resolv", "json", "hostname"]
+           "resolv", "json", "hostname", "powershell"]
 EMPTY = ".empty"  # marks a golden directory of a format that wrote nothing
 NAMED = {"ip", "ifupdown", "freebsd"}  # formats that name kernel interfaces
 CASE_NAMES = sorted(os.listdir(CASES))
