@@ -294,9 +294,10 @@ int mdata__engine_submit(mdata__engine_t *e, int op, const char *key,
     mdata__req_t *r;
     int rc;
 
-    if (op < MDATA__OP_GET || op > MDATA__OP_DELETE)
+    if (op < MDATA__OP_GET || op > MDATA__OP_CONNECT)
         return mdata__error(err, MDATA_EINVAL, 0, 0, "unknown operation");
-    if (op != MDATA__OP_KEYS && (rc = mdata__check_key(key, err)) < 0)
+    if (op != MDATA__OP_KEYS && op != MDATA__OP_CONNECT &&
+        (rc = mdata__check_key(key, err)) < 0)
         return rc;
     if (op == MDATA__OP_PUT && len == 0)
         return mdata__error(err, MDATA_EINVAL, 0, 0,
@@ -313,7 +314,7 @@ int mdata__engine_submit(mdata__engine_t *e, int op, const char *key,
         return mdata__error(err, MDATA_ENOMEM, 0, 0, "out of memory");
     r->op = op;
     r->ud = ud;
-    if (op != MDATA__OP_KEYS) {
+    if (op != MDATA__OP_KEYS && op != MDATA__OP_CONNECT) {
         r->key = strdup(key);
         if (r->key == NULL || build_arg(r, val, len) < 0) {
             req_free(r);
@@ -378,6 +379,7 @@ void mdata__engine_connected(mdata__engine_t *e, uint64_t now)
     e->proto = MDATA__PROTO_UNKNOWN;
     e->probes = 0;
     e->extra_barriers = 0;
+    e->extra_neg = 0;
     e->odd_rounds = 0;
     e->probe_streak = 0;
     mdata__pump(e, now);
@@ -411,6 +413,11 @@ int mdata__engine_busy(const mdata__engine_t *e)
 void mdata__engine_set_wait_status(mdata__engine_t *e, int status)
 {
     e->wait_status = status;
+}
+
+void mdata__engine_set_timeout(mdata__engine_t *e, uint64_t ms)
+{
+    e->cfg.timeout_ms = ms;
 }
 
 int mdata__engine_protocol(const mdata__engine_t *e)
@@ -576,6 +583,11 @@ static void send_queued(mdata__engine_t *e, uint64_t now)
         if (e->proto == MDATA__PROTO_V1 &&
             (r->op == MDATA__OP_PUT || r->op == MDATA__OP_DELETE)) {
             mdata__req_finish(e, r, MDATA_ENOTSUP, NULL, 0);
+            continue;
+        }
+        if (r->op == MDATA__OP_CONNECT) {
+            /* The line is in sync: that is all a connect asks. */
+            mdata__req_finish(e, r, 0, NULL, 0);
             continue;
         }
         if (r->retry_at > now)

@@ -20,7 +20,8 @@ enum {
     MDATA__OP_GET = 1,
     MDATA__OP_KEYS,
     MDATA__OP_PUT,
-    MDATA__OP_DELETE
+    MDATA__OP_DELETE,
+    MDATA__OP_CONNECT /* nothing on the wire: done once the line is in sync */
 };
 
 /* What the engine knows about the peer's protocol. */
@@ -128,6 +129,9 @@ int mdata__engine_next_done(mdata__engine_t *e, mdata__done_t *done);
 
 /* MDATA__PROTO_*. */
 int mdata__engine_protocol(const mdata__engine_t *e);
+
+/* The total deadline of requests submitted from now on. */
+void mdata__engine_set_timeout(mdata__engine_t *e, uint64_t ms);
 
 /* A counter (mdata_counter_t). */
 uint64_t mdata__engine_counter(const mdata__engine_t *e, int which);

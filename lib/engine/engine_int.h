@@ -61,6 +61,8 @@ struct mdata__engine {
     unsigned probe_streak;  /* probes in a row that went unanswered */
     unsigned extra_barriers; /* probe answers that may still come */
     int neg_odd;            /* an unknown answer came while negotiating */
+    int neg_repeated;       /* NEGOTIATE sent again after "invalid command" */
+    unsigned extra_neg;     /* NEGOTIATE answers that may still come */
     unsigned odd_rounds;    /* negotiations that got only such answers */
     req_list_t queued, inflight, done;
     mdata__req_t *taken;    /* returned by next_done, freed next call */

@@ -173,6 +173,7 @@ static void barrier_reached(mdata__engine_t *e, uint64_t now)
     if (e->proto == MDATA__PROTO_UNKNOWN) {
         e->state = ST_NEGOTIATING;
         e->neg_odd = 0;
+        e->neg_repeated = 0;
         e->hs_deadline = now + e->cfg.handshake_ms;
         (void)mdata__out_append(e, "NEGOTIATE V2\n", 13);
     } else {
@@ -180,7 +181,8 @@ static void barrier_reached(mdata__engine_t *e, uint64_t now)
     }
 }
 
-static void rx_negotiate(mdata__engine_t *e, const char *line, size_t len)
+static void rx_negotiate(mdata__engine_t *e, const char *line, size_t len,
+                         uint64_t now)
 {
     if (line_is(line, len, "V2_OK")) {
         e->proto = MDATA__PROTO_V2;
@@ -188,6 +190,15 @@ static void rx_negotiate(mdata__engine_t *e, const char *line, size_t len)
     } else if (line_is(line, len, "invalid command") &&
                e->extra_barriers > 0) {
         e->extra_barriers--; /* a late answer to an earlier probe */
+    } else if (line_is(line, len, "invalid command") && !e->neg_repeated) {
+        /* Perhaps the answer to a probe another process sent before it
+         * gave up (it is still on the line): ask once more. A host that
+         * really answers NEGOTIATE so says it again; otherwise V2_OK
+         * follows, and the second V2_OK is skipped when it comes. */
+        e->neg_repeated = 1;
+        e->extra_neg = 1;
+        e->hs_deadline = now + e->cfg.handshake_ms;
+        (void)mdata__out_append(e, "NEGOTIATE V2\n", 13);
     } else if (len >= 3 && memcmp(line, "V2 ", 3) == 0) {
         e->counters[MDATA_COUNTER_BAD_LINES]++; /* someone's old frame */
     } else if (line_is(line, len, "SUCCESS")) {
@@ -198,6 +209,14 @@ static void rx_negotiate(mdata__engine_t *e, const char *line, size_t len)
         /* the answers of a host without V2 */
         e->proto = MDATA__PROTO_V1;
         e->state = ST_READY;
+        if (e->neg_repeated) {
+            /* An answer to the other NEGOTIATE may still be on its way:
+             * a V1 reply parser must not take it for a reply. A barrier
+             * probe puts the line back in step first. */
+            e->extra_neg = 0;
+            e->state = ST_UNSYNCED;
+            mdata__start_probe(e, now);
+        }
     } else {
         /* Junk on the line, or a host answering in words we do not know:
          * skip it; if nothing better comes before the handshake timeout,
@@ -225,7 +244,7 @@ void mdata__rx_line(mdata__engine_t *e, const char *line, size_t len,
             e->counters[MDATA_COUNTER_BAD_LINES]++;
         break;
     case ST_NEGOTIATING:
-        rx_negotiate(e, line, len);
+        rx_negotiate(e, line, len, now);
         break;
     case ST_NEG_DRAIN:
         if (line_is(line, len, ".")) {
@@ -241,6 +260,8 @@ void mdata__rx_line(mdata__engine_t *e, const char *line, size_t len,
         } else if (e->extra_barriers > 0 &&
                    line_is(line, len, "invalid command")) {
             e->extra_barriers--;
+        } else if (e->extra_neg > 0 && line_is(line, len, "V2_OK")) {
+            e->extra_neg--; /* the answer to a repeated NEGOTIATE */
         } else {
             e->counters[MDATA_COUNTER_BAD_LINES]++;
         }

@@ -357,7 +357,11 @@ static void test_engine_v1_lost_reply(void)
     CU_ASSERT(eh_out_is(&h, "\n"));
     eh_feed(&h, "invalid command\n");
     CU_ASSERT(eh_out_is(&h, "NEGOTIATE V2\n"));
-    eh_feed(&h, "invalid command\n"); /* a V1 host */
+    eh_feed(&h, "invalid command\n"); /* a V1 host, or a stale answer */
+    CU_ASSERT(eh_out_is(&h, "NEGOTIATE V2\n"));
+    eh_feed(&h, "invalid command\n"); /* a V1 host: it says so twice */
+    CU_ASSERT(eh_out_is(&h, "\n"));   /* a barrier before V1 requests */
+    eh_feed(&h, "invalid command\n");
     CU_ASSERT(eh_out_is(&h, "GET k\n"));
     eh_at(&h, h.now + 1000);
     CU_ASSERT(eh_out_is(&h, "\n"));

@@ -119,6 +119,89 @@ static void test_engine_handshake_v1(void)
     eh_fini(&h);
 }
 
+/* A stale "invalid command" (the answer to a probe an earlier process
+ * sent before it gave up) must not pass for a V1 host's answer. */
+static void test_engine_negotiate_stale_probe_answer(void)
+{
+    eh_t h;
+    eh_req_t reqs[4];
+
+    eh_init(&h, NULL);
+    eh_get(&h, "k");
+    mdata__engine_connected(h.e, h.now);
+    CU_ASSERT(eh_out_is(&h, "\n"));
+    eh_feed(&h, "invalid command\n");       /* someone else's probe */
+    CU_ASSERT(eh_out_is(&h, "NEGOTIATE V2\n"));
+    eh_feed(&h, "invalid command\n");       /* our probe, late */
+    CU_ASSERT(eh_out_is(&h, "NEGOTIATE V2\n"));
+    eh_feed(&h, "V2_OK\n");                 /* the first NEGOTIATE */
+    CU_ASSERT_EQUAL(mdata__engine_protocol(h.e), MDATA__PROTO_V2);
+    CU_ASSERT_FATAL(eh_requests(&h, reqs, 4) == 1);
+    eh_feed(&h, "V2_OK\n");                 /* the second: skipped */
+    CU_ASSERT_EQUAL(mdata__engine_counter(h.e, MDATA_COUNTER_BAD_LINES), 0);
+    eh_reply(&h, reqs[0].reqid, "SUCCESS", "v", 1);
+    eh_req_free(reqs, 1);
+    CU_ASSERT_FATAL(h.ndone == 1);
+    CU_ASSERT_EQUAL(h.done[0].status, 0);
+    eh_fini(&h);
+}
+
+/* The same with a V1 host: its FAILURE to the second NEGOTIATE is not
+ * taken for the reply to the first GET. */
+static void test_engine_negotiate_stale_then_v1(void)
+{
+    eh_t h;
+
+    eh_init(&h, NULL);
+    eh_get(&h, "k");
+    mdata__engine_connected(h.e, h.now);
+    CU_ASSERT(eh_out_is(&h, "\n"));
+    eh_feed(&h, "invalid command\n");
+    CU_ASSERT(eh_out_is(&h, "NEGOTIATE V2\n"));
+    eh_feed(&h, "invalid command\n");       /* stale */
+    CU_ASSERT(eh_out_is(&h, "NEGOTIATE V2\n"));
+    eh_feed(&h, "FAILURE\n");               /* first NEGOTIATE: V1 */
+    CU_ASSERT_EQUAL(mdata__engine_protocol(h.e), MDATA__PROTO_V1);
+    CU_ASSERT(eh_out_is(&h, "\n"));          /* a barrier first */
+    eh_feed(&h, "FAILURE\ninvalid command\n");
+    CU_ASSERT(eh_out_is(&h, "GET k\n"));
+    eh_feed(&h, "SUCCESS\nvalue\n.\n");
+    CU_ASSERT_FATAL(h.ndone == 1);
+    CU_ASSERT_EQUAL(h.done[0].status, 0);
+    TU_ASSERT_MEM_EQ(h.done[0].value, h.done[0].value_len, "value", 5);
+    eh_fini(&h);
+}
+
+/* CONNECT puts nothing on the wire of its own: it completes once the
+ * handshake does, and times out like any request when it never does. */
+static void test_engine_connect_op(void)
+{
+    eh_t h;
+    uint32_t id;
+
+    eh_init(&h, NULL);
+    CU_ASSERT_FATAL(mdata__engine_submit(h.e, MDATA__OP_CONNECT, NULL, NULL, 0,
+                                         NULL, h.now, &id, NULL) == 0);
+    CU_ASSERT(mdata__engine_want_connect(h.e));
+    eh_handshake_v2(&h);
+    CU_ASSERT_FATAL(h.ndone == 1);
+    CU_ASSERT_EQUAL(h.done[0].status, 0);
+    CU_ASSERT(eh_out_is(&h, ""));
+    CU_ASSERT_EQUAL(mdata__engine_counter(h.e, MDATA_COUNTER_ATTEMPTS), 0);
+    eh_fini(&h);
+
+    eh_init(&h, NULL);
+    mdata__engine_set_timeout(h.e, 500);
+    CU_ASSERT_FATAL(mdata__engine_submit(h.e, MDATA__OP_CONNECT, NULL, NULL, 0,
+                                         NULL, h.now, &id, NULL) == 0);
+    mdata__engine_connected(h.e, h.now);
+    CU_ASSERT(eh_out_is(&h, "\n"));
+    eh_at(&h, h.now + 500);
+    CU_ASSERT_FATAL(h.ndone == 1);
+    CU_ASSERT_EQUAL(h.done[0].status, MDATA_ETIMEDOUT);
+    eh_fini(&h);
+}
+
 static void test_engine_negotiate_success_drain(void)
 {
     eh_t h;
@@ -433,6 +516,9 @@ static CU_TestInfo engine_tests[] = {
     {"handshake_junk_before_barrier", test_engine_handshake_junk_before_barrier},
     {"handshake_v1", test_engine_handshake_v1},
     {"negotiate_success_drain", test_engine_negotiate_success_drain},
+    {"negotiate_stale_probe_answer", test_engine_negotiate_stale_probe_answer},
+    {"negotiate_stale_then_v1", test_engine_negotiate_stale_then_v1},
+    {"connect_op", test_engine_connect_op},
     {"negotiate_junk", test_engine_negotiate_junk},
     {"encoding", test_engine_encoding},
     {"validation", test_engine_validation},
