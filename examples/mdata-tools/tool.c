@@ -6,7 +6,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#ifdef _WIN32
+#include <fcntl.h>
+#include <io.h>
+#include <windows.h>
+#else
 #include <unistd.h>
+#endif
 
 #include "tool.h"
 
@@ -22,6 +28,17 @@
  * take long. */
 #define CONNECTED_TIMEOUT_MS 86400000
 
+#ifdef _WIN32
+static uint64_t now_ms(void)
+{
+    return GetTickCount64();
+}
+
+static void sleep_ms(uint64_t ms)
+{
+    Sleep((DWORD)ms);
+}
+#else
 static uint64_t now_ms(void)
 {
     struct timespec ts;
@@ -37,6 +54,7 @@ static void sleep_ms(uint64_t ms)
     while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
         ;
 }
+#endif
 
 void tool_err(const char *fmt, ...)
 {
@@ -109,6 +127,11 @@ int tool_parse(tool_t *t, int argc, char **argv)
     int c;
 
     t->started_ms = now_ms();
+#ifdef _WIN32
+    /* Values are bytes: no CR added before LF, no ^Z end of input. */
+    _setmode(_fileno(stdin), _O_BINARY);
+    _setmode(_fileno(stdout), _O_BINARY);
+#endif
     t->argv0 = argc > 0 ? argv[0] : t->name;
     env = getenv("MDATA_TIMEOUT");
     if (env != NULL && *env != '\0' && parse_seconds(env, &t->timeout_ms) != 0)

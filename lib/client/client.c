@@ -5,6 +5,10 @@
  * only queue into the engine and arm the timer, so callbacks never run
  * inside them. The handles hold a reference on the loop only while
  * requests are pending.
+ *
+ * Windows has no pollable COM handle: there the transport's I/O thread
+ * wakes the loop through one uv_async_t (c->async), whose callback does
+ * what on_poll does for readable and writable.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +38,9 @@ struct mdata_client {
     int conn;
     int fatal;           /* connection lost: later submits fail */
     uv_poll_t *poll;     /* while CONN_OPEN; freed in its close callback */
+#ifdef _WIN32
+    uv_async_t *async;   /* the COM I/O thread's wake-up; client lifetime */
+#endif
     int poll_events;
     int write_blocked;   /* the kernel took less than we had: UV_WRITABLE */
     uv_timer_t timer;
@@ -91,9 +98,9 @@ static void on_poll(uv_poll_t *h, int status, int events);
 
 static void opened(mdata_client_t *c)
 {
-    int rc;
-
     mdata__engine_set_wait_status(c->eng, MDATA_ETIMEDOUT);
+#ifndef _WIN32
+    /* (Windows: c->async, made with the client, does the polling.) */
     c->poll = calloc(1, sizeof(*c->poll));
     if (c->poll == NULL) {
         mdata__tp_close(&c->tp);
@@ -101,8 +108,7 @@ static void opened(mdata_client_t *c)
         mdata__engine_fail_all(c->eng, MDATA_ENOMEM);
         return;
     }
-    rc = uv_poll_init(c->loop, c->poll, c->tp.fd);
-    if (rc != 0) {
+    if (uv_poll_init(c->loop, c->poll, c->tp.fd) != 0) {
         free(c->poll);
         c->poll = NULL;
         mdata__tp_close(&c->tp);
@@ -111,6 +117,7 @@ static void opened(mdata_client_t *c)
         return;
     }
     c->poll->data = c;
+#endif
     c->conn = CONN_OPEN;
     mdata__engine_connected(c->eng, uv_now(c->loop));
 }
@@ -263,6 +270,31 @@ static void on_timer(uv_timer_t *t)
     pump(t->data);
 }
 
+#ifdef _WIN32
+/* The COM I/O thread read bytes, finished a write or failed. */
+static void on_async(uv_async_t *h)
+{
+    mdata_client_t *c = h->data;
+
+    if (c == NULL)
+        return;
+    if (c->conn == CONN_OPEN)
+        read_some(c);
+    pump(c);
+}
+
+/* Called from the I/O thread: the one libuv call allowed there. */
+static void wake_loop(void *arg)
+{
+    uv_async_send(arg);
+}
+
+static void on_async_closed(uv_handle_t *h)
+{
+    free(h);
+}
+#endif
+
 /* ---- dispatch ---- */
 
 static void dispatch(mdata_client_t *c)
@@ -309,6 +341,12 @@ static void rearm(mdata_client_t *c)
         uv_ref((uv_handle_t *)&c->timer);
     else
         uv_unref((uv_handle_t *)&c->timer);
+#ifdef _WIN32
+    if (busy)
+        uv_ref((uv_handle_t *)c->async);
+    else
+        uv_unref((uv_handle_t *)c->async);
+#endif
     if (c->poll != NULL) {
         /* Writes are tried at once from pump(); UV_WRITABLE is asked for
          * only while the kernel's buffer is full, so a request costs no
@@ -392,9 +430,29 @@ int mdata_client_new(struct uv_loop_s *loop, const mdata_options_t *opts,
         if (rc < 0)
             mdata__error(err, rc, 0, 0, "bad options");
     }
+#ifdef _WIN32
+    if (rc == 0) {
+        c->async = calloc(1, sizeof(*c->async));
+        if (c->async == NULL)
+            rc = mdata__error(err, MDATA_ENOMEM, 0, 0, "out of memory");
+        else if (uv_async_init(loop, c->async, on_async) != 0) {
+            free(c->async);
+            c->async = NULL;
+            rc = mdata__error(err, MDATA_EIO, 0, 0, "uv_async_init failed");
+        }
+    }
+#endif
     if (rc == 0 && uv_timer_init(loop, &c->timer) != 0)
         rc = mdata__error(err, MDATA_EIO, 0, 0, "uv_timer_init failed");
     if (rc < 0) {
+#ifdef _WIN32
+        if (c->async != NULL) {
+            /* a handle cannot be freed before its close callback: the
+             * loop frees it on its next run */
+            uv_close((uv_handle_t *)c->async, on_async_closed);
+            c->async = NULL;
+        }
+#endif
         mdata__engine_free(c->eng);
         free(c->device);
         free(c->rbuf);
@@ -403,6 +461,11 @@ int mdata_client_new(struct uv_loop_s *loop, const mdata_options_t *opts,
     }
     c->timer.data = c;
     uv_unref((uv_handle_t *)&c->timer);
+#ifdef _WIN32
+    c->async->data = c;
+    uv_unref((uv_handle_t *)c->async);
+    mdata__tp_set_notify(&c->tp, wake_loop, c->async);
+#endif
     *out = c;
     return 0;
 }
@@ -442,6 +505,13 @@ void mdata_client_close(mdata_client_t *client, mdata_close_cb cb,
         uv_close((uv_handle_t *)c->poll, on_poll_closed);
         c->poll = NULL;
     }
+#ifdef _WIN32
+    /* Join the I/O thread before its wake-up handle goes away. */
+    mdata__tp_close(&c->tp);
+    c->async->data = NULL;
+    uv_close((uv_handle_t *)c->async, on_async_closed);
+    c->async = NULL;
+#endif
     uv_timer_stop(&c->timer);
     uv_close((uv_handle_t *)&c->timer, on_timer_closed);
 }

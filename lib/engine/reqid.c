@@ -3,10 +3,16 @@
  * never equal to one in flight. Randomness comes from getrandom (or
  * /dev/urandom), read in small batches; a test can supply its own source.
  */
+#ifdef _WIN32
+#define _CRT_RAND_S /* rand_s: RtlGenRandom through msvcrt */
+#include <process.h>
+#include <stdlib.h>
+#else
 #include <fcntl.h>
+#include <unistd.h>
+#endif
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 #if defined(__linux__)
 #include <sys/random.h>
 #endif
@@ -28,6 +34,17 @@ static int os_random(void *buf, size_t len)
         got += (size_t)n;
     }
 #endif
+#ifdef _WIN32
+    while (got < len) {
+        unsigned int v;
+        size_t k = len - got < sizeof(v) ? len - got : sizeof(v);
+
+        if (rand_s(&v) != 0)
+            break;
+        memcpy(p + got, &v, k);
+        got += k;
+    }
+#else
     if (got < len) {
         int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 
@@ -42,6 +59,7 @@ static int os_random(void *buf, size_t len)
             close(fd);
         }
     }
+#endif
     return got == len ? 0 : -1;
 }
 

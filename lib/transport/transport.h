@@ -1,17 +1,38 @@
 /*
  * Transports: a serial tty or a unix stream socket, as a non-blocking file
  * descriptor the client layer polls with libuv. Device selection lives
- * here too.
+ * here too. On Windows (com_win.c) a COM port served by an I/O thread that
+ * calls a notify function instead of a pollable fd.
  */
 #ifndef MDATA_TRANSPORT_H
 #define MDATA_TRANSPORT_H
 
+#ifndef _WIN32
 #include <termios.h>
+#endif
 
 #include "common/common.h"
 
 enum { MDATA__TP_TTY = 1, MDATA__TP_SOCKET = 2 };
 
+#ifdef _WIN32
+typedef struct mdata__tp {
+    int fd;          /* always -1: there is nothing to poll */
+    int kind;
+    int locked;
+    void *com;       /* com_win.c's port state; NULL when closed */
+    void (*notify)(void *); /* called from the I/O thread; kept by close */
+    void *notify_arg;
+} mdata__tp_t;
+
+/*
+ * Windows: fn(arg) is called from the port's I/O thread whenever
+ * mdata__tp_read may have bytes or an error, or mdata__tp_write room
+ * (the client passes a uv_async_send). Set once before the first open;
+ * mdata__tp_close joins the thread, so no call happens after it returns.
+ */
+void mdata__tp_set_notify(mdata__tp_t *tp, void (*fn)(void *), void *arg);
+#else
 typedef struct mdata__tp {
     int fd;          /* -1 when closed */
     int kind;
@@ -19,6 +40,7 @@ typedef struct mdata__tp {
     int have_termios;
     struct termios saved;
 } mdata__tp_t;
+#endif
 
 /*
  * Choose the device: explicit path, else $MDATA_DEVICE, else the zone

@@ -1,0 +1,162 @@
+/*
+ * netcfg_win.c: what mdata-netcfg.exe uses on Windows instead of
+ * ifname.c, output.c and input_file.c (which are POSIX: sysfs, openat,
+ * mkostemp). Windows formats (powershell, json) match adapters by MAC
+ * themselves, so no interface names are resolved; -o writes each file
+ * through a temporary file and MoveFileEx; --from-file takes the one JSON
+ * object form (key names hold ':', which Windows file names cannot).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <io.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <windows.h>
+
+#include "ifname.h"
+#include "input.h"
+#include "output.h"
+
+int nc_ifname_resolve(nc_model_t *m, const char *sysfs_dir)
+{
+    size_t i;
+    int rc = 0;
+
+    (void)sysfs_dir;
+    for (i = 0; i < m->niface && rc == 0; i++)
+        rc = nc_model_warn(m, "interface names are not resolved on "
+                              "Windows; using the SmartOS name %s",
+                           m->iface[i].name);
+    return rc;
+}
+
+int nc_output_stream(FILE *fp, const nc_files_t *files)
+{
+    size_t i;
+
+    /* The same bytes as on Unix: no CR before each LF. */
+    _setmode(_fileno(fp), _O_BINARY);
+    for (i = 0; i < files->n; i++) {
+        const nc_file_t *f = &files->file[i];
+
+        if (files->n > 1)
+            fprintf(fp, "%s### %s\n", i ? "\n" : "", f->name);
+        if (fwrite(f->data, 1, f->len, fp) != f->len)
+            return MDATA_EIO;
+    }
+    return fflush(fp) == 0 ? 0 : MDATA_EIO;
+}
+
+/* 1 when path holds exactly f's bytes. */
+static int same_file(const char *path, const nc_file_t *f)
+{
+    FILE *fp = fopen(path, "rb");
+    char buf[4096];
+    size_t off = 0, n;
+    int same = 1;
+
+    if (fp == NULL)
+        return 0;
+    while (same && (n = fread(buf, 1, sizeof(buf), fp)) > 0) {
+        if (n > f->len - off || memcmp(buf, f->data + off, n) != 0)
+            same = 0;
+        off += n;
+    }
+    fclose(fp);
+    return same && off == f->len;
+}
+
+int nc_output_dir(const char *dir, const nc_files_t *files, int verbose,
+                  int *changed, char *why, size_t cap)
+{
+    size_t i;
+
+    *changed = 0;
+    if (!CreateDirectoryA(dir, NULL) &&
+        GetLastError() != ERROR_ALREADY_EXISTS) {
+        snprintf(why, cap, "%s: cannot create (error %lu)", dir,
+                 GetLastError());
+        return MDATA_EIO;
+    }
+    for (i = 0; i < files->n; i++) {
+        const nc_file_t *f = &files->file[i];
+        char path[MAX_PATH], tmp[MAX_PATH + 8];
+        FILE *fp;
+        int ok;
+
+        snprintf(path, sizeof(path), "%s\\%s", dir, f->name);
+        snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+        if (same_file(path, f)) {
+            if (verbose)
+                fprintf(stderr, "mdata-netcfg: %s unchanged\n", path);
+            continue;
+        }
+        fp = fopen(tmp, "wb");
+        ok = fp != NULL && fwrite(f->data, 1, f->len, fp) == f->len;
+        if (fp != NULL && fclose(fp) != 0)
+            ok = 0;
+        if (!ok || !MoveFileExA(tmp, path, MOVEFILE_REPLACE_EXISTING |
+                                               MOVEFILE_WRITE_THROUGH)) {
+            snprintf(why, cap, "%s: cannot write", path);
+            DeleteFileA(tmp);
+            return MDATA_EIO;
+        }
+        (*changed)++;
+        if (verbose)
+            fprintf(stderr, "mdata-netcfg: wrote %s\n", path);
+    }
+    return 0;
+}
+
+int nc_output_prune(const char *dir, const nc_files_t *files,
+                    const char *prefix, const char *suffix, int verbose,
+                    int *removed, char *why, size_t cap)
+{
+    (void)files;
+    (void)prefix;
+    (void)suffix;
+    (void)verbose;
+    *removed = 0;
+    snprintf(why, cap, "%s: --prune is not supported on Windows", dir);
+    return MDATA_ENOTSUP;
+}
+
+int nc_raw_from_file(const char *path, nc_raw_t *raw, char *why, size_t cap)
+{
+    json_error_t jerr;
+    json_t *root;
+    int k, rc = 0;
+
+    root = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
+    if (root == NULL || !json_is_object(root)) {
+        snprintf(why, cap, "%s: %s", path,
+                 root == NULL ? jerr.text
+                              : "not a JSON object (on Windows --from-file "
+                                "takes the one-file form)");
+        json_decref(root);
+        return MDATA_EJSON;
+    }
+    for (k = 0; k < NC_KEY_COUNT && rc == 0; k++) {
+        json_t *v = json_object_get(root, nc_key_names[k]);
+        char *text;
+
+        if (v == NULL || json_is_null(v))
+            continue;
+        if (json_is_string(v)) {
+            rc = nc_raw_set(raw, k, json_string_value(v),
+                            json_string_length(v));
+            continue;
+        }
+        text = json_dumps(v, JSON_COMPACT | JSON_PRESERVE_ORDER |
+                                 JSON_ENCODE_ANY);
+        if (text == NULL)
+            return json_decref(root), MDATA_ENOMEM;
+        rc = nc_raw_set(raw, k, text, strlen(text));
+        free(text);
+    }
+    json_decref(root);
+    return rc;
+}
