@@ -143,41 +143,72 @@ void conn_cancel_orphans(emu_t *emu)
 static void maybe_hangup(conn_t *c)
 {
     if (c->hangup_pending && c->writes_in_flight == 0 &&
-        c->outq_off >= c->outq.len && !c->closing)
+        c->wbatch.len == 0 && c->outq_off >= c->outq.len && !c->closing)
         conn_drop(c, "hangup fault", 0);
 }
 
+/* A write owns the bytes it sends. */
+typedef struct wreq {
+    uv_write_t req;
+    buf_t bytes;
+} wreq_t;
+
 static void on_write(uv_write_t *req, int status)
 {
+    wreq_t *w = (wreq_t *)req;
     conn_t *c = req->data;
 
-    free(req);
+    buf_free(&w->bytes);
+    free(w);
     c->writes_in_flight--;
     if (status < 0 && status != UV_ECANCELED)
         emu_log(2, "c%u: write: %s", c->id, uv_strerror(status));
     maybe_hangup(c);
 }
 
-static void write_now(conn_t *c, const char *p, size_t n)
+/*
+ * Hand what is batched to libuv in one write. The replies to the lines of
+ * one chunk go out together: with many requests in flight that is one
+ * system call (and one wake-up of the guest) per chunk, not per reply.
+ * A guest sees the same bytes in the same order; the agent, whose replies
+ * are written by node as they come, may split them differently, which a
+ * byte stream never promises anyway.
+ */
+static void flush_batch(conn_t *c)
 {
-    uv_write_t *req;
+    wreq_t *w;
     uv_buf_t b;
     int rc;
 
-    if (n == 0 || c->closing)
+    if (c->wbatch.len == 0)
         return;
-    req = xmalloc(sizeof(*req) + n);
-    memcpy(req + 1, p, n);
-    req->data = c;
-    b = uv_buf_init((char *)(req + 1), (unsigned)n);
-    transcript_data(c->id, "H>G", p, n);
-    rc = uv_write(req, (uv_stream_t *)&c->pipe, &b, 1, on_write);
+    if (c->closing) {
+        c->wbatch.len = 0;
+        return;
+    }
+    w = xmalloc(sizeof(*w));
+    w->bytes = c->wbatch;
+    memset(&c->wbatch, 0, sizeof(c->wbatch));
+    w->req.data = c;
+    b = uv_buf_init(w->bytes.p, (unsigned)w->bytes.len);
+    rc = uv_write(&w->req, (uv_stream_t *)&c->pipe, &b, 1, on_write);
     if (rc < 0) {
         emu_log(1, "c%u: write: %s", c->id, uv_strerror(rc));
-        free(req);
+        buf_free(&w->bytes);
+        free(w);
         return;
     }
     c->writes_in_flight++;
+}
+
+static void write_now(conn_t *c, const char *p, size_t n)
+{
+    if (n == 0 || c->closing)
+        return;
+    transcript_data(c->id, "H>G", p, n);
+    buf_add(&c->wbatch, p, n);
+    if (!c->batching)
+        flush_batch(c);
 }
 
 /* bytewise: one byte per write, bytewise_gap ms apart */
@@ -310,7 +341,7 @@ static int handle_line(conn_t *c, const char *line, size_t len)
     return 1;
 }
 
-static void handle_chunk(conn_t *c, const char *data, size_t n)
+static void handle_lines(conn_t *c, const char *data, size_t n)
 {
     buf_t *text = &c->text;
     const char *line;
@@ -336,6 +367,15 @@ static void handle_chunk(conn_t *c, const char *data, size_t n)
         if (!handle_line(c, line, len))
             return;
     }
+}
+
+static void handle_chunk(conn_t *c, const char *data, size_t n)
+{
+    c->batching = 1;
+    handle_lines(c, data, n);
+    c->batching = 0;
+    flush_batch(c);
+    maybe_hangup(c);
 }
 
 /* One read buffer per connection: a chunk is handled before the next read
@@ -415,6 +455,7 @@ static void on_handle_closed(uv_handle_t *h)
         return;
     mdata_decoder_free(c->dec);
     buf_free(&c->outq);
+    buf_free(&c->wbatch);
     buf_free(&c->text);
     free(c);
 }
@@ -425,6 +466,7 @@ void conn_close(conn_t *c, const char *why)
 
     if (c->closing)
         return;
+    flush_batch(c); /* replies given before the end still go out */
     c->closing = 1;
     if (c->id != 0) {
         transcript_event(c->id, "closed (%s)", why);
@@ -447,6 +489,7 @@ void conn_close(conn_t *c, const char *why)
 
 void conn_drop(conn_t *c, const char *why, int agent_died)
 {
+    flush_batch(c); /* replies given before the drop still go out */
     c->agent_died = agent_died;
     if (c->kind != CONN_PTY) {
         conn_close(c, why);

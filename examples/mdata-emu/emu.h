@@ -69,6 +69,8 @@ struct conn {
     size_t outq_off;
     int pumping;
     unsigned writes_in_flight;
+    buf_t wbatch;       /* replies not yet handed to libuv */
+    int batching;       /* handling a chunk: write its replies together */
     int hangup_pending;
     int agent_died; /* dropped as if the agent had crashed */
     int closing;
