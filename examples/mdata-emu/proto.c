@@ -292,7 +292,12 @@ static int parse_v2(const char *w, size_t n, host_out_t *out, buf_t *cmd,
     buf_add(&body, w + rest, rest_len);
     body_units = (r1 - r0) + 1 + emu_js_length(w + rest, rest_len);
     /* Number(m[1]); longer digit runs cannot equal any real length */
-    if (d1 - d0 < sizeof(digits)) {
+    if (d1 - d0 <= 15) {
+        /* exact in a double: the same number strtod gives, cheaper */
+        clen = 0;
+        for (i = d0; i < d1; i++)
+            clen = clen * 10 + (w[i] - '0');
+    } else if (d1 - d0 < sizeof(digits)) {
         memcpy(digits, w + d0, d1 - d0);
         digits[d1 - d0] = '\0';
         clen = strtod(digits, NULL);
@@ -304,7 +309,15 @@ static int parse_v2(const char *w, size_t n, host_out_t *out, buf_t *cmd,
         return -1;
     }
     emu_js_lowbytes(body.p, body.len, &low);
-    snprintf(crc, sizeof(crc), "%08x", (unsigned)mdata_crc32(0, low.p, low.len));
+    {
+        static const char hex[] = "0123456789abcdef";
+        uint32_t v = mdata_crc32(0, low.p, low.len);
+        int k;
+
+        for (k = 7; k >= 0; k--, v >>= 4)
+            crc[k] = hex[v & 0xf]; /* "%08x" without printf's cost */
+        crc[8] = '\0';
+    }
     buf_free(&low);
     buf_free(&body);
     if (c1 - c0 != 8 || memcmp(crc, w + c0, 8) != 0) {
