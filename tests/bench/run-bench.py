@@ -109,6 +109,13 @@ class Bench:
     # ---- measuring ----
 
     def emu_cpu(self, kind):
+        """The emulator's CPU time in seconds: schedstat's nanoseconds
+        where the kernel has them, else stat's clock ticks."""
+        try:
+            with open("/proc/%d/schedstat" % self.emu_pid[kind]) as f:
+                return int(f.read().split()[0]) / 1e9
+        except (OSError, ValueError, IndexError):
+            pass
         with open("/proc/%d/stat" % self.emu_pid[kind]) as f:
             fields = f.read().rsplit(")", 1)[1].split()
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
@@ -130,9 +137,9 @@ class Bench:
             per[int(idx)].append((float(wall) / 1000, int(rss)))
         return per
 
-    def ops(self, kind, argv):
-        """Run a throughput program once: (ops/s, emulator CPU share,
-        client CPU share) over the program's wall time."""
+    def ops(self, kind, argv, n):
+        """Run a throughput program of n GETs once: (GETs/s, emulator CPU
+        and client CPU per GET in microseconds)."""
         e0 = self.emu_cpu(kind)
         t0 = time.perf_counter()
         p = subprocess.Popen(argv, stdout=subprocess.PIPE)
@@ -143,8 +150,8 @@ class Bench:
         if st != 0:
             sys.exit("bench: %s failed" % argv)
         val = dict(kv.split("=") for kv in out.split())
-        return (float(val["ops_per_s"]), (e1 - e0) / wall,
-                (ru.ru_utime + ru.ru_stime) / wall)
+        return (float(val["ops_per_s"]), (e1 - e0) * 1e6 / n,
+                (ru.ru_utime + ru.ru_stime) * 1e6 / n)
 
     def out(self, s=""):
         print(s, flush=True)
@@ -209,8 +216,10 @@ class Bench:
         self.out()
 
     def throughput(self, reps, n_seq, n_pipe):
-        self.out("2. GETs per second in one process, small value "
-                 "(emu/client: their CPU use, share of one core)")
+        self.out("2. GETs per second in one process, small value; emu, "
+                 "cli: CPU time per GET (user + system)")
+        self.out("   of the emulator and of the client process, in "
+                 "microseconds")
         rows = [("blocking API, one at a time", "seq-sync", 1),
                 ("async API, one at a time", "seq-async", 1)] + [
                     ("pipelined, %d in flight" % k, "pipe", k)
@@ -226,15 +235,15 @@ class Bench:
                     if mode == "pipe":
                         argv.append(str(k))
                     res.setdefault((kind, label), []).append(
-                        self.ops(kind, argv))
+                        self.ops(kind, argv, n))
                     if mode != "seq-async":
                         flabel = "floor-%d" % k
                         if mode == "seq-sync" or mode == "pipe" and k > 1:
                             res.setdefault((kind, flabel), []).append(
                                 self.ops(kind, [self.a.floor, kind, d, fr,
-                                                "100", str(n), str(k)]))
+                                                "100", str(n), str(k)], n))
         self.out("   %-30s %26s   %26s" % ("", "socket", "pty"))
-        self.out("   %-30s %9s %6s %5s %5s   %9s %6s %5s %5s" % (
+        self.out("   %-30s %8s %7s %5s %5s   %8s %7s %5s %5s" % (
             "", "GETs/s", "floor", "emu", "cli", "GETs/s", "floor", "emu",
             "cli"))
         meds = {}
@@ -249,14 +258,23 @@ class Bench:
                 fl = res.get((kind, "floor-%d" % k))
                 fcell = "%6.0fk" % (med([x[0] for x in fl]) / 1000) \
                     if fl and (mode != "seq-async") and \
-                    (mode == "seq-sync" or k > 1) else "      "
-                cells.append("%8.0fk %s %4.0f%% %4.0f%%" % (
-                    o / 1000, fcell, e * 100, c * 100))
+                    (mode == "seq-sync" or k > 1) else "       "
+                cells.append("%7.0fk %s %5.1f %5.1f" % (
+                    o / 1000, fcell, e, c))
             self.out("   %-30s %s   %s" % (label, cells[0], cells[1]))
-        self.out("   %-30s %9.1f %22s %9.1f" % (
+        self.out("   %-30s %8.1f %23s %8.1f" % (
             "ref model, a process per GET",
             1000.0 / self.small_ref_wall["socket"], "",
             1000.0 / self.small_ref_wall["tty"]))
+        for kind in ("socket", "tty"):
+            xs = res[(kind, "pipelined, 64 in flight")]
+            e = med([x[1] for x in xs])
+            c = med([x[2] for x in xs])
+            self.out("   at 64 in flight, %-6s: client %.1f us, emulator %.1f "
+                     "us of CPU per GET: alone on a core each could" % (
+                         "pty" if kind == "tty" else "socket", c, e))
+            self.out("   %-24s serve %.0fk and %.0fk GETs/s" % (
+                "", 1000 / c, 1000 / e))
         seq = {k: meds[(k, "blocking API, one at a time")]
                for k in ("socket", "tty")}
         best = {k: meds[(k, "pipelined, 64 in flight")]
