@@ -374,6 +374,25 @@ MDATA_EXPORT int mdata_options_set_max_pending(mdata_options_t *opts,
 MDATA_EXPORT int mdata_options_set_serial_hold_ms(mdata_options_t *opts,
                                                   uint64_t ms);
 
+/* Directions for mdata_trace_cb. */
+enum { MDATA_TRACE_OUT = 1, MDATA_TRACE_IN = 2 };
+/* At most this many bytes of a line are shown to a trace callback. */
+#define MDATA_TRACE_SHOWN 160
+
+/*
+ * Exchange trace, for diagnostics (mdata-get -v): each line the client
+ * writes (MDATA_TRACE_OUT) or reads (MDATA_TRACE_IN), LF removed, as its
+ * first `shown` bytes (shown <= MDATA_TRACE_SHOWN; borrowed for the call)
+ * of `total`. A line cut short by the end of a connection is reported as
+ * far as it came. Runs on the loop's thread; keep it cheap, and call
+ * nothing of the client's from it.
+ */
+typedef void (*mdata_trace_cb)(int direction, const char *line, size_t shown,
+                               size_t total, void *userdata);
+/* Trace every exchange through cb (NULL, the default, turns it off). */
+MDATA_EXPORT int mdata_options_set_trace(mdata_options_t *opts,
+                                         mdata_trace_cb cb, void *userdata);
+
 /* ------------------------------------------------------------------ */
 /* Client (asynchronous, on a libuv loop)                              */
 /* ------------------------------------------------------------------ */
@@ -494,6 +513,25 @@ MDATA_EXPORT MDATA_WARN_UNUSED int mdata_delete(mdata_client_t *client,
  */
 MDATA_EXPORT int mdata_client_cancel(mdata_client_t *client, uint32_t req_id);
 
+/*
+ * Open the device and bring the line in sync (probe barrier and protocol
+ * negotiation) now rather than with the first request: a caller can wait
+ * for the service in short steps, then send its requests with their whole
+ * deadline. cb runs once, as for mdata_get: status 0 when the line is in
+ * sync (mdata_client_protocol then says V1 or V2; the reply's value is
+ * empty), else what a request would have got: MDATA_ETIMEDOUT (the host
+ * did not answer within the deadline), MDATA_ELOCKED, MDATA_ENODEV,
+ * MDATA_EIO... Nothing but the handshake is sent.
+ */
+MDATA_EXPORT MDATA_WARN_UNUSED int mdata_connect(mdata_client_t *client,
+                                                 mdata_reply_cb cb,
+                                                 void *userdata,
+                                                 uint32_t *req_id);
+/* The total deadline of the requests submitted from now on, as
+ * mdata_options_set_timeout_ms. MDATA_EINVAL out of 1 .. 86400000. */
+MDATA_EXPORT int mdata_client_set_timeout_ms(mdata_client_t *client,
+                                             uint64_t ms);
+
 /* Check a key as the submit calls do; err->text explains a rejection.
  * Returns 0 or MDATA_EINVAL. Any thread. */
 MDATA_EXPORT int mdata_key_check(const char *key, mdata_error_t *err);
@@ -561,6 +599,10 @@ MDATA_EXPORT int mdata_sync_delete(mdata_sync_t *sync, const char *key,
                                    mdata_error_t *err);
 /* The underlying client, for mdata_client_counter / _protocol. Borrowed. */
 MDATA_EXPORT mdata_client_t *mdata_sync_client(mdata_sync_t *sync);
+/* Open and sync the line now (see mdata_connect). Returns its status. */
+MDATA_EXPORT int mdata_sync_connect(mdata_sync_t *sync, mdata_error_t *err);
+/* The deadline of later calls (see mdata_client_set_timeout_ms). */
+MDATA_EXPORT int mdata_sync_set_timeout_ms(mdata_sync_t *sync, uint64_t ms);
 
 /* ------------------------------------------------------------------ */
 /* Typed network data: sdc:nics, sdc:routes, sdc:resolvers            */

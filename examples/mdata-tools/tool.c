@@ -201,95 +201,154 @@ static void report(const tool_t *t, mdata_sync_t *sync, int rc,
     fputc('\n', stderr);
 }
 
+/* -v: each line of the exchange, as "NAME: -> line" / "NAME: <- line". */
+static void trace_line(int direction, const char *line, size_t shown,
+                       size_t total, void *userdata)
+{
+    const tool_t *t = userdata;
+    size_t i;
+
+    fprintf(stderr, "%s: %s ", t->name,
+            direction == MDATA_TRACE_OUT ? "->" : "<-");
+    for (i = 0; i < shown; i++) {
+        unsigned char ch = (unsigned char)line[i];
+
+        if (ch >= 0x20 && ch < 0x7f && ch != '\\')
+            fputc(ch, stderr);
+        else
+            fprintf(stderr, "\\x%02x", ch);
+    }
+    if (total > shown)
+        fprintf(stderr, "... (%zu bytes)", total);
+    fputc('\n', stderr);
+}
+
+/* A fresh handle whose requests end within timeout_ms. */
+static mdata_sync_t *open_handle(tool_t *t, uint64_t timeout_ms,
+                                 mdata_error_t *err)
+{
+    mdata_options_t *opts;
+    mdata_sync_t *sync;
+    int rc;
+
+    if (mdata_options_new(&opts) != 0 ||
+        mdata_options_set_device(opts, t->device) != 0 ||
+        mdata_options_set_timeout_ms(opts, timeout_ms) != 0 ||
+        (t->verbose && mdata_options_set_trace(opts, trace_line, t) != 0)) {
+        tool_err("ERROR: could not initialise protocol: %s",
+                 mdata_strerror(MDATA_ENOMEM));
+        exit(TOOL_EXIT_ERROR);
+    }
+    memset(err, 0, sizeof(*err));
+    rc = mdata_sync_new(opts, &sync, err);
+    mdata_options_free(opts);
+    if (rc != 0) {
+        /* No such device: the reference's permanent failure. */
+        tool_err("ERROR: could not initialise protocol: %s",
+                 err->text[0] ? err->text : mdata_strerror(rc));
+        exit(TOOL_EXIT_ERROR);
+    }
+    return sync;
+}
+
+/* The line did not come up: worth waiting for? */
+static int service_not_up(int rc)
+{
+    switch (rc) {
+    case MDATA_ETIMEDOUT: /* no answer to the probes yet */
+    case MDATA_ECLOSED:   /* the host hung up */
+    case MDATA_EIO:
+    case MDATA_ELOCKED:   /* another process holds the serial line */
+    case MDATA_ENODEV:    /* the path exists (else mdata_sync_new said so)
+                             but nobody serves it yet */
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+static void timed_out(const tool_t *t)
+{
+    tool_err("ERROR: timed out after %.1f s waiting for the metadata service",
+             (double)t->timeout_ms / 1000);
+    exit(TOOL_EXIT_ERROR);
+}
+
 int tool_run(tool_t *t, const char *op_name, tool_op_fn op, void *ctx,
              mdata_error_t *err)
 {
     uint64_t deadline = t->timeout_ms ? t->started_ms + t->timeout_ms : 0;
     uint64_t last_notice = 0;
-    int full_try = 0, noticed = 0;
+    int noticed = 0;
 
     for (;;) {
         uint64_t now = now_ms(), slice, began;
-        mdata_options_t *opts;
         mdata_sync_t *sync;
         char device[512];
-        int rc, proto;
+        int rc, connected;
 
-        if (deadline != 0 && now >= deadline) {
-            tool_err("ERROR: timed out after %.1f s waiting for the metadata "
-                     "service",
-                     (double)t->timeout_ms / 1000);
-            exit(TOOL_EXIT_ERROR);
-        }
-        slice = full_try ? CONNECTED_TIMEOUT_MS : WAIT_SLICE_MS;
-        if (deadline != 0 && (full_try || deadline - now < slice))
+        if (deadline != 0 && now >= deadline)
+            timed_out(t);
+        /* First the handshake alone, in short steps, so the user hears
+         * from us while the service does not answer ... */
+        slice = WAIT_SLICE_MS;
+        if (deadline != 0 && deadline - now < slice)
             slice = deadline - now;
-        if (mdata_options_new(&opts) != 0 ||
-            mdata_options_set_device(opts, t->device) != 0 ||
-            mdata_options_set_timeout_ms(opts, slice) != 0) {
-            tool_err("ERROR: could not initialise protocol: %s",
-                     mdata_strerror(MDATA_ENOMEM));
-            exit(TOOL_EXIT_ERROR);
-        }
-        memset(err, 0, sizeof(*err));
-        rc = mdata_sync_new(opts, &sync, err);
-        mdata_options_free(opts);
-        if (rc != 0) {
-            /* No such device: the reference's permanent failure. */
-            tool_err("ERROR: could not initialise protocol: %s",
-                     err->text[0] ? err->text : mdata_strerror(rc));
-            exit(TOOL_EXIT_ERROR);
-        }
+        sync = open_handle(t, slice, err);
         began = now_ms();
-        rc = op(sync, ctx, err);
-        proto = mdata_client_protocol(mdata_sync_client(sync));
+        rc = mdata_sync_connect(sync, err);
         snprintf(device, sizeof(device), "%s",
                  mdata_client_device(mdata_sync_client(sync)));
+        connected = rc == 0;
+        if (connected) {
+            /* ... then the request with the whole deadline: a large value
+             * on a slow line may take long, a lost reply still ends after
+             * the library's few bounded attempts. */
+            now = now_ms();
+            (void)mdata_sync_set_timeout_ms(
+                sync, deadline == 0  ? CONNECTED_TIMEOUT_MS
+                      : deadline > now ? deadline - now
+                                       : 1);
+            rc = op(sync, ctx, err);
+        }
         if (t->verbose)
             report(t, sync, rc, now_ms() - began);
         mdata_sync_free(sync);
 
-        switch (rc) {
-        case 0:
-        case MDATA_ENOTFOUND:
-        case MDATA_EREMOTE:
-        case MDATA_ENOTSUP:
-            return rc;
-        case MDATA_ETIMEDOUT:
-        case MDATA_ECLOSED:
-        case MDATA_EIO:
-        case MDATA_ELOCKED:
-        case MDATA_ENODEV: /* the path exists (else mdata_sync_new said so)
-                              but nobody serves it yet */
-            break;         /* the service may not be up yet: wait below */
-        case MDATA_ECRC:
-        case MDATA_EFRAME:
-        case MDATA_ELENGTH:
-        case MDATA_EBASE64:
-        case MDATA_EPROTO:
-            if (proto != 0)
-                break; /* every attempt's reply was damaged: below */
-            /* fall through */
-        default:
-            tool_err("ERROR: %s failed: %s", op_name,
+        if (connected) {
+            switch (rc) {
+            case 0:
+            case MDATA_ENOTFOUND:
+            case MDATA_EREMOTE:
+            case MDATA_ENOTSUP:
+                return rc;
+            case MDATA_ECLOSED:
+            case MDATA_EIO:
+                break; /* the host went away mid-request: wait for it */
+            case MDATA_ETIMEDOUT:
+                if (deadline != 0 && now_ms() >= deadline)
+                    timed_out(t);
+                /* fall through */
+            case MDATA_ECRC:
+            case MDATA_EFRAME:
+            case MDATA_ELENGTH:
+            case MDATA_EBASE64:
+            case MDATA_EPROTO:
+                tool_err("ERROR: no usable reply to %s from the metadata "
+                         "service on %s: %s",
+                         op_name, device,
+                         err->text[0] ? err->text : mdata_strerror(rc));
+                exit(TOOL_EXIT_ERROR);
+            default:
+                tool_err("ERROR: %s failed: %s", op_name,
+                         err->text[0] ? err->text : mdata_strerror(rc));
+                exit(TOOL_EXIT_ERROR);
+            }
+        } else if (!service_not_up(rc)) {
+            tool_err("ERROR: could not initialise protocol: %s",
                      err->text[0] ? err->text : mdata_strerror(rc));
             exit(TOOL_EXIT_ERROR);
         }
-        if (proto != 0 && rc == MDATA_ETIMEDOUT && !full_try) {
-            /* The line answered the handshake, the request did not finish:
-             * give it once the whole deadline (a large value on a slow
-             * line), then report instead of retrying for ever. */
-            full_try = 1;
-            continue;
-        }
-        if (proto != 0 && rc != MDATA_ECLOSED && rc != MDATA_EIO) {
-            tool_err("ERROR: no usable reply to %s from the metadata service "
-                     "on %s: %s",
-                     op_name, device,
-                     err->text[0] ? err->text : mdata_strerror(rc));
-            exit(TOOL_EXIT_ERROR);
-        }
-        full_try = 0;
         now = now_ms();
         if (!noticed || now - last_notice >= WAIT_SLICE_MS) {
             tool_err("%s: waiting for the metadata service on %s (%s)",

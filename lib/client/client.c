@@ -16,6 +16,7 @@
 #include <uv.h>
 
 #include "client/client_int.h"
+#include "client/trace.h"
 #include "transport/transport.h"
 
 enum { CONN_NONE = 0, CONN_LOCKING, CONN_OPEN };
@@ -57,6 +58,7 @@ struct mdata_client {
     void *close_ud;
     void *data;
     uint8_t *rbuf;
+    mdata__trace_t trace;
 };
 
 static void pump(mdata_client_t *c);
@@ -74,6 +76,7 @@ static void on_poll_closed(uv_handle_t *h)
 
 static void close_transport(mdata_client_t *c)
 {
+    mdata__trace_flush(&c->trace);
     if (c->poll != NULL) {
         uv_poll_stop(c->poll);
         c->poll->data = NULL;
@@ -212,6 +215,7 @@ static void flush(mdata_client_t *c)
             c->write_blocked = 1; /* wait for UV_WRITABLE */
             return;
         }
+        mdata__trace_bytes(&c->trace, MDATA_TRACE_OUT, out, n);
         mdata__engine_output_done(c->eng, n, uv_now(c->loop));
     }
 }
@@ -232,6 +236,8 @@ static void read_some(mdata_client_t *c)
         if (n == 0)
             return;
         uv_update_time(c->loop);
+        mdata__trace_bytes(&c->trace, MDATA_TRACE_IN, (const char *)c->rbuf,
+                           n);
         rc = mdata__engine_feed(c->eng, c->rbuf, n, uv_now(c->loop));
         if (rc < 0) {
             lost(c, rc);
@@ -417,6 +423,10 @@ int mdata_client_new(struct uv_loop_s *loop, const mdata_options_t *opts,
         return mdata__error(err, MDATA_ENOMEM, 0, 0, "out of memory");
     c->loop = loop;
     c->serial_hold_ms = hold;
+    if (opts != NULL) {
+        c->trace.cb = opts->trace;
+        c->trace.ud = opts->trace_ud;
+    }
     mdata__tp_init(&c->tp);
     c->rbuf = malloc(READ_CHUNK);
     if (c->rbuf == NULL) {
@@ -586,6 +596,21 @@ int mdata_keys(mdata_client_t *client, mdata_reply_cb cb, void *userdata,
 {
     return submit(client, MDATA__OP_KEYS, NULL, NULL, 0, cb, userdata,
                   req_id);
+}
+
+int mdata_connect(mdata_client_t *client, mdata_reply_cb cb, void *userdata,
+                  uint32_t *req_id)
+{
+    return submit(client, MDATA__OP_CONNECT, NULL, NULL, 0, cb, userdata,
+                  req_id);
+}
+
+int mdata_client_set_timeout_ms(mdata_client_t *client, uint64_t ms)
+{
+    if (client == NULL || ms < 1 || ms > 86400000)
+        return MDATA_EINVAL;
+    mdata__engine_set_timeout(client->eng, ms);
+    return 0;
 }
 
 int mdata_put(mdata_client_t *client, const char *key, const void *value,

@@ -8,6 +8,8 @@ struct mdata_options {
     mdata__engine_config_t cfg;
     char *device;          /* NULL: MDATA_DEVICE or auto-detect */
     uint64_t serial_hold_ms; /* idle time before a tty is released */
+    mdata_trace_cb trace;    /* NULL: no exchange trace */
+    void *trace_ud;
 };
 
 #define MDATA__SERIAL_HOLD_DEFAULT_MS 1000

@@ -163,3 +163,13 @@ const char *mdata_counter_name(mdata_counter_t which)
         return "unknown";
     return names[which];
 }
+
+int mdata_options_set_trace(mdata_options_t *opts, mdata_trace_cb cb,
+                            void *userdata)
+{
+    if (opts == NULL)
+        return MDATA_EINVAL;
+    opts->trace = cb;
+    opts->trace_ud = userdata;
+    return 0;
+}

@@ -214,3 +214,23 @@ int mdata_sync_delete(mdata_sync_t *sync, const char *key, mdata_error_t *err)
         return rc;
     return take_value(&w, wait_for(sync, &w, err), NULL, NULL);
 }
+
+int mdata_sync_connect(mdata_sync_t *sync, mdata_error_t *err)
+{
+    sync_wait_t w = {0, 0, NULL, 0};
+    int rc;
+
+    if (sync == NULL)
+        return mdata__error(err, MDATA_EINVAL, 0, 0, "sync is NULL");
+    rc = mdata_connect(sync->client, on_reply, &w, NULL);
+    if (rc < 0)
+        return mdata__error(err, rc, 0, 0, "%s", mdata_strerror(rc));
+    return take_value(&w, wait_for(sync, &w, err), NULL, NULL);
+}
+
+int mdata_sync_set_timeout_ms(mdata_sync_t *sync, uint64_t ms)
+{
+    if (sync == NULL)
+        return MDATA_EINVAL;
+    return mdata_client_set_timeout_ms(sync->client, ms);
+}

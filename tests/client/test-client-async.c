@@ -344,7 +344,117 @@ static void test_async_two_processes_one_line(void)
     emu_stop(&emu);
 }
 
+/* The exchange trace, line by line. */
+typedef struct trace_rec {
+    int n;
+    int dir[64];
+    char line[64][48];
+    size_t total[64];
+} trace_rec_t;
+
+static void on_trace(int direction, const char *line, size_t shown,
+                     size_t total, void *ud)
+{
+    trace_rec_t *t = ud;
+
+    if (t->n == 64)
+        return;
+    t->dir[t->n] = direction;
+    snprintf(t->line[t->n], sizeof(t->line[0]), "%.*s",
+             (int)(shown < 47 ? shown : 47), line);
+    t->total[t->n] = total;
+    t->n++;
+}
+
+/* mdata_connect: the handshake alone, nothing else on the wire; the trace
+ * sees every line; a later deadline change applies to later requests. */
+static void test_async_connect_and_trace(void)
+{
+    uv_loop_t loop;
+    emu_t emu;
+    mdata_options_t *o;
+    mdata_client_t *c = NULL;
+    trace_rec_t tr;
+    rec_t rec;
+
+    memset(&rec, 0, sizeof(rec));
+    memset(&tr, 0, sizeof(tr));
+    CU_ASSERT_FATAL(emu_start(&emu, 0, NULL) == 0);
+    CU_ASSERT_FATAL(uv_loop_init(&loop) == 0);
+    o = test_options(emu.path, 20000);
+    CU_ASSERT_FATAL(mdata_options_set_trace(o, on_trace, &tr) == 0);
+    CU_ASSERT_FATAL(mdata_client_new(&loop, o, &c, NULL) == 0);
+    mdata_options_free(o);
+    CU_ASSERT_EQUAL(mdata_client_protocol(c), 0);
+    rec.in_submit = 1;
+    CU_ASSERT_EQUAL(mdata_connect(c, on_reply, tag_of(&rec, 0), NULL), 0);
+    rec.in_submit = 0;
+    CU_ASSERT_EQUAL(uv_run(&loop, UV_RUN_DEFAULT), 0);
+    CU_ASSERT_EQUAL(rec.n, 1);
+    CU_ASSERT_EQUAL(rec.called_inside, 0);
+    CU_ASSERT_EQUAL(rec.status[0], 0);
+    CU_ASSERT_STRING_EQUAL(rec.val[0], "");
+    CU_ASSERT_EQUAL(mdata_client_protocol(c), 2);
+    CU_ASSERT_EQUAL(mdata_client_counter(c, MDATA_COUNTER_ATTEMPTS), 0);
+    CU_ASSERT_FATAL(tr.n == 4);
+    CU_ASSERT(tr.dir[0] == MDATA_TRACE_OUT && strcmp(tr.line[0], "") == 0);
+    CU_ASSERT(tr.dir[1] == MDATA_TRACE_IN &&
+              strcmp(tr.line[1], "invalid command") == 0);
+    CU_ASSERT(tr.dir[2] == MDATA_TRACE_OUT &&
+              strcmp(tr.line[2], "NEGOTIATE V2") == 0);
+    CU_ASSERT(tr.dir[3] == MDATA_TRACE_IN && strcmp(tr.line[3], "V2_OK") == 0);
+    /* A request after it costs one round trip; its lines are traced. */
+    CU_ASSERT_EQUAL(mdata_client_set_timeout_ms(c, 0), MDATA_EINVAL);
+    CU_ASSERT_EQUAL(mdata_client_set_timeout_ms(c, 15000), 0);
+    CU_ASSERT_EQUAL(mdata_get(c, "one", on_reply, tag_of(&rec, 1), NULL), 0);
+    CU_ASSERT_EQUAL(uv_run(&loop, UV_RUN_DEFAULT), 0);
+    CU_ASSERT_EQUAL(rec.status[1], 0);
+    CU_ASSERT_STRING_EQUAL(rec.val[1], "x");
+    CU_ASSERT_FATAL(tr.n == 6);
+    CU_ASSERT(tr.dir[4] == MDATA_TRACE_OUT &&
+              strncmp(tr.line[4], "V2 ", 3) == 0 &&
+              strstr(tr.line[4], " GET ") != NULL);
+    CU_ASSERT(tr.dir[5] == MDATA_TRACE_IN &&
+              strstr(tr.line[5], " SUCCESS ") != NULL);
+    CU_ASSERT_EQUAL(tr.total[5], strlen(tr.line[5]));
+    mdata_client_close(c, NULL, NULL);
+    CU_ASSERT_EQUAL(uv_run(&loop, UV_RUN_DEFAULT), 0);
+    test_loop_close(&loop);
+    emu_stop(&emu);
+}
+
+/* A host that never answers the probe: connect ends with ETIMEDOUT at its
+ * deadline, not later. */
+static void test_async_connect_times_out(void)
+{
+    static const char *const ignore[] = {"--fault", "ignore-probes=1000",
+                                         NULL};
+    uv_loop_t loop;
+    emu_t emu;
+    mdata_client_t *c;
+    rec_t rec;
+    uint64_t t0;
+
+    memset(&rec, 0, sizeof(rec));
+    CU_ASSERT_FATAL(emu_start(&emu, 0, ignore) == 0);
+    CU_ASSERT_FATAL(uv_loop_init(&loop) == 0);
+    c = new_client(&loop, &emu, 700);
+    t0 = now_ms();
+    CU_ASSERT_EQUAL(mdata_connect(c, on_reply, tag_of(&rec, 0), NULL), 0);
+    CU_ASSERT_EQUAL(uv_run(&loop, UV_RUN_DEFAULT), 0);
+    CU_ASSERT_EQUAL(rec.n, 1);
+    CU_ASSERT_EQUAL(rec.status[0], MDATA_ETIMEDOUT);
+    CU_ASSERT(now_ms() - t0 >= 650);
+    CU_ASSERT_EQUAL(mdata_client_protocol(c), 0);
+    mdata_client_close(c, NULL, NULL);
+    CU_ASSERT_EQUAL(uv_run(&loop, UV_RUN_DEFAULT), 0);
+    test_loop_close(&loop);
+    emu_stop(&emu);
+}
+
 CU_TestInfo client_async_tests[] = {
+    {"connect_and_trace", test_async_connect_and_trace},
+    {"connect_times_out", test_async_connect_times_out},
     {"basic_and_idle", test_async_basic_and_idle},
     {"out_of_order", test_async_out_of_order},
     {"many_inflight", test_async_many_inflight},

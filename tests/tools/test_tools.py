@@ -262,3 +262,23 @@ def test_service_slow_to_answer_is_waited_for(start_emu, write_vm):
     r = run_tool("mdata-get", "-t", "60", "plain", device=d)
     assert (r.code, r.out) == (0, b"hello\n"), r
     assert "waiting for the metadata service on " + d in r.err
+
+
+def test_verbose_shows_the_exchange_and_counters(dev):
+    r = run_tool("mdata-get", "-v", "plain", device=dev)
+    assert (r.code, r.out) == (0, b"hello\n")
+    lines = r.err.splitlines()
+    assert lines[:4] == ["mdata-get: -> ", "mdata-get: <- invalid command",
+                         "mdata-get: -> NEGOTIATE V2", "mdata-get: <- V2_OK"]
+    assert lines[4].startswith("mdata-get: -> V2 ") and " GET cGxhaW4=" in lines[4]
+    assert lines[5].startswith("mdata-get: <- V2 ") and lines[5].endswith(" SUCCESS aGVsbG8=")
+    assert lines[6].startswith("mdata-get: device " + dev + ", protocol V2, done after ")
+    assert lines[7].startswith("mdata-get: counters: requests=2 attempts=1 retries=0")
+
+
+def test_verbose_cuts_long_lines(dev):
+    assert run_tool("mdata-put", "long", device=dev, stdin=b"y" * 3000).code == 0
+    r = run_tool("mdata-get", "-v", "long", device=dev)
+    assert r.code == 0 and r.out == b"y" * 3000 + b"\n"
+    got = [l for l in r.err.splitlines() if " SUCCESS " in l]
+    assert len(got) == 1 and got[0].endswith(" bytes)")
