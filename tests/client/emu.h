@@ -1,28 +1,15 @@
-/* Spawn the host emulator for a test and stop it again. */
+/* The emulator for the client tests (tests/common/emu-spawn.h) on this
+ * suite's VM, plus a fake host for what the emulator cannot do. */
 #ifndef TEST_CLIENT_EMU_H
 #define TEST_CLIENT_EMU_H
 
 #include <stddef.h>
 #include <stdint.h>
-#include <sys/types.h>
 
-typedef struct emu {
-    pid_t pid;
-    char dir[64];    /* private temporary directory */
-    char path[256];  /* socket path or pty slave path */
-    int pty;
-} emu_t;
+#include "emu-spawn.h"
 
-/*
- * Start mdata-emu on the test VM, as a unix socket server (pty = 0) or
- * with a pty, with extra arguments (NULL-terminated, may be NULL).
- * Returns 0 once the device is ready (bounded wait), -1 on failure.
- */
-int emu_start(emu_t *emu, int pty, const char *const *extra);
-/* Stop it (SIGTERM, bounded wait, then SIGKILL) and clean up. */
-void emu_stop(emu_t *emu);
-/* Has it exited on its own (e.g. a crash)? */
-int emu_alive(emu_t *emu);
+/* Start mdata-emu on tests/client/vm.json. */
+#define emu_start(emu, pty, extra) emu_start_vm((emu), (pty), MDATA_TEST_VM, (extra))
 
 /* A forked fake host on a unix socket that hangs up in the middle of its
  * first V2 reply (emu_stop stops it). */

@@ -22,7 +22,7 @@
 
 /* ---- helpers ---- */
 
-static mdata_sync_t *sync_on(const temu_t *e)
+static mdata_sync_t *sync_on(const emu_t *e)
 {
     mdata_options_t *o = NULL;
     mdata_sync_t *s = NULL;
@@ -47,18 +47,18 @@ static json_t *load_vm(const char *path)
     return vm;
 }
 
-static void start(temu_t *e, int pty, const char *vm)
+static void start(emu_t *e, int pty, const char *vm)
 {
-    int rc = temu_start(e, pty, vm);
+    int rc = emu_start_vm(e, pty, vm, NULL);
 
     if (rc != 0)
         fprintf(stderr, "cannot start mdata-emu on %s\n", vm);
     CU_ASSERT_EQUAL_FATAL(rc, 0);
 }
 
-static void stop(temu_t *e)
+static void stop(emu_t *e)
 {
-    CU_ASSERT_EQUAL(temu_stop(e), 0);
+    CU_ASSERT_EQUAL(emu_stop(e), 0);
 }
 
 /* Equal strings, both NULL counting as equal; report a difference. */
@@ -285,7 +285,7 @@ static void check_resolvers(const mdata_resolver_list_t *list,
 static void sync_vm(const char *vmfile, int pty)
 {
     json_t *vm = load_vm(vmfile);
-    temu_t e;
+    emu_t e;
     mdata_sync_t *s;
     mdata_nic_list_t *nics = NULL;
     mdata_route_list_t *routes = NULL;
@@ -339,7 +339,7 @@ static void test_typed_sync_d1_pty(void)
  * reading both sides wrong in the same way. */
 static void test_typed_sync_sample_values(void)
 {
-    temu_t e;
+    emu_t e;
     mdata_sync_t *s;
     mdata_nic_list_t *nics = NULL;
     mdata_route_list_t *routes = NULL;
@@ -413,7 +413,7 @@ static void test_typed_sync_absent(void)
 {
     char dir[64];
     const char *vm = temu_write_vm(dir, "vm.json", bare_vm);
-    temu_t e;
+    emu_t e;
     mdata_sync_t *s;
     mdata_error_t err;
     mdata_nic_list_t *nics = NULL;
@@ -476,7 +476,7 @@ static void test_typed_sync_malformed(void)
 {
     char dir[64];
     const char *vm = temu_write_vm(dir, "vm.json", bad_vm);
-    temu_t e;
+    emu_t e;
     mdata_sync_t *s;
     mdata_error_t err;
     mdata_nic_list_t *nics = (mdata_nic_list_t *)&err;
@@ -527,7 +527,7 @@ static void test_typed_sync_hostname_nul(void)
     char dir[64];
     const char *vm = temu_write_vm(dir, "vm.json",
                                    "{\"hostname\":\"ab\\u0000cd\"}");
-    temu_t e;
+    emu_t e;
     mdata_sync_t *s;
     mdata_error_t err;
     char *host = (char *)&err;
@@ -690,7 +690,7 @@ static int submit_all(mdata_client_t *c, arec_t *r, uint32_t ids[5])
     return ok;
 }
 
-static mdata_client_t *client_on(uv_loop_t *loop, const temu_t *e)
+static mdata_client_t *client_on(uv_loop_t *loop, const emu_t *e)
 {
     mdata_options_t *o = NULL;
     mdata_client_t *c = NULL;
@@ -722,7 +722,7 @@ static void close_client(uv_loop_t *loop, mdata_client_t *c)
 static void async_vm(const char *vmfile, int pty)
 {
     json_t *vm = load_vm(vmfile);
-    temu_t e;
+    emu_t e;
     uv_loop_t loop;
     mdata_client_t *c;
     arec_t r;
@@ -778,7 +778,7 @@ static void test_typed_async_malformed_absent(void)
 {
     char dir[64];
     const char *vm = temu_write_vm(dir, "vm.json", bad_vm);
-    temu_t e;
+    emu_t e;
     uv_loop_t loop;
     mdata_client_t *c;
     arec_t r;
@@ -846,7 +846,7 @@ static void test_typed_async_malformed_absent(void)
  * submit errors (callback never called). */
 static void test_typed_async_cancel_close(void)
 {
-    temu_t e;
+    emu_t e;
     uv_loop_t loop;
     mdata_client_t *c;
     arec_t r;
