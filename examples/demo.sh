@@ -19,23 +19,8 @@ cd "$top"
 vm=${1:-examples/mdata-emu/vms/sample-vm.json}
 build=${DEMO_BUILD:-build-demo}
 
-packages="meson ninja-build pkg-config gcc libuv1-dev libjansson-dev"
-missing=""
-for p in $packages; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
-        missing="$missing $p"
-done
-if [ -n "$missing" ]; then
-    if [ "$(id -u)" -ne 0 ]; then
-        echo "demo: missing packages:$missing (run as root to install them)" >&2
-        exit 2
-    fi
-    echo "== installing$missing"
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -q
-    # shellcheck disable=SC2086
-    apt-get install -y -q --no-install-recommends $missing
-fi
+sh tests/install-missing.sh demo meson ninja-build pkg-config gcc \
+    libuv1-dev libjansson-dev
 
 echo "== building in $build"
 if [ ! -f "$build/build.ninja" ]; then

@@ -16,22 +16,8 @@ libcunit1-dev python3-pytest valgrind clang systemd netplan.io ifupdown
 gir1.2-nm-1.0 python3-gi python3-pip python3-setuptools python3-wheel
 qemu-system-x86 busybox-static"
 
-missing=""
-for p in $packages; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
-        missing="$missing $p"
-done
-if [ -n "$missing" ]; then
-    if [ "$(id -u)" -ne 0 ]; then
-        echo "run-all: missing packages:$missing (run as root to install them)" >&2
-        exit 2
-    fi
-    echo "run-all: installing$missing"
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -q
-    # shellcheck disable=SC2086
-    apt-get install -y -q --no-install-recommends $missing
-fi
+# shellcheck disable=SC2086
+sh tests/install-missing.sh run-all $packages
 
 jobs=$(nproc 2>/dev/null || echo 2)
 
