@@ -275,11 +275,14 @@ class Bench:
                          "pty" if kind == "tty" else "socket", c, e))
             self.out("   %-24s serve %.0fk and %.0fk GETs/s" % (
                 "", 1000 / c, 1000 / e))
-        seq = {k: meds[(k, "blocking API, one at a time")]
+        # the faster of the two sequential figures: the conservative ratio
+        seq = {k: max(meds[(k, "blocking API, one at a time")],
+                      meds[(k, "async API, one at a time")])
                for k in ("socket", "tty")}
         best = {k: meds[(k, "pipelined, 64 in flight")]
                 for k in ("socket", "tty")}
-        self.out("   pipelined (64) / sequential (blocking): socket %.2fx, "
+        self.out("   pipelined (64) / sequential (the faster of blocking "
+                 "and async): socket %.2fx, "
                  "pty %.2fx" % (best["socket"] / seq["socket"],
                                 best["tty"] / seq["tty"]))
         self.target("pipelined (64) / sequential GETs/s, socket",
@@ -423,7 +426,8 @@ def main():
         b.start_emus(vm)
         b.machine()
         b.whole_process(runs=max(5, 41 // q))
-        b.throughput(reps=max(3, 7 // q), n_seq=8000 // q, n_pipe=60000 // q)
+        b.throughput(reps=max(3, 11 // q), n_seq=10000 // q,
+                     n_pipe=80000 // q)
         b.large(runs1=max(3, 11 // q), runs16=max(3, 7 // q),
                 ref_runs=1 if a.quick else 3)
         b.codec(reps=max(3, 9 // q))
