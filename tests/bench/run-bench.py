@@ -13,6 +13,7 @@ Nothing here is a pass/fail test: a missed target is reported, not fatal.
 """
 import argparse
 import base64
+import json
 import os
 import platform
 import random
@@ -57,6 +58,7 @@ class Bench:
         self.tmp = tempfile.mkdtemp(prefix="mdata-bench-")
         self.emus = []
         self.lines = []
+        self.small_ref_wall = {}
         self.targets = []
 
     # ---- set-up ----
@@ -64,7 +66,6 @@ class Bench:
     def write_vm(self):
         src = os.path.join(self.a.source, "examples", "mdata-emu", "vms",
                            "sample-vm.json")
-        import json
         with open(src) as f:
             vm = json.load(f)
         cm = vm.setdefault("customer_metadata", {})
@@ -211,7 +212,6 @@ class Bench:
             self.out("   %-7s %-9s %8.1f MiB %8.1f MiB %8.1f MiB" % (
                 "", "peak RSS", gr / 1024, fr_ / 1024, rr / 1024))
             self.target("mdata-get wall / floor, %s" % name, gw / fw, 2, "le")
-            self.small_ref_wall = getattr(self, "small_ref_wall", {})
             self.small_ref_wall[kind] = rw
         self.out()
 
