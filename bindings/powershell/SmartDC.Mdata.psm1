@@ -74,6 +74,9 @@ function Invoke-MdataTool {
         }
         if ($quoted.Count -gt 0) { $start.ArgumentList = $quoted }
         $p = Start-Process @start
+        # Without a cached handle ExitCode may stay $null (Windows
+        # PowerShell 5.1 with -PassThru).
+        $null = $p.Handle
         if (-not $p.WaitForExit($TimeoutSeconds * 1000)) {
             try { $p.Kill() } catch { }
             throw ("mdata: {0} did not finish within {1} s" -f $Name, $TimeoutSeconds)

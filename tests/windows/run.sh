@@ -11,7 +11,6 @@ set -u
 src=$1
 out=$2
 emu=$3
-mkdir -p "$out"
 
 need() { # program package
     if ! command -v "$1" >/dev/null 2>&1; then
@@ -30,6 +29,7 @@ if ! /usr/bin/python3 -c 'import pytest' 2>/dev/null; then
     exit 77
 fi
 
+mkdir -p "$out"
 began=$(date +%s)
 timeout 1500 "$src/tests/windows/setup.sh" "$src" "$out"
 rc=$?

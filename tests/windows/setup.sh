@@ -54,7 +54,7 @@ add_deb_src() {
     sed 's/^Types: deb$/Types: deb-src/' "$f" \
         > /etc/apt/sources.list.d/libmdata-deb-src.sources
     say "added /etc/apt/sources.list.d/libmdata-deb-src.sources"
-    apt-get update -q >>"$log" 2>&1
+    timeout 600 apt-get update -q >>"$log" 2>&1
 }
 
 fetch_source() { # package -> directory holding the unpacked source
@@ -63,7 +63,7 @@ fetch_source() { # package -> directory holding the unpacked source
     if [ -z "$dir" ]; then
         add_deb_src
         say "apt-get source $pkg"
-        (cd "$debsrc" && apt-get source --download-only -q "$pkg") >>"$log" 2>&1
+        (cd "$debsrc" && timeout 600 apt-get source --download-only -q "$pkg") >>"$log" 2>&1
         dsc=$(ls "$debsrc"/"$pkg"_*.dsc | head -n1)
         (cd "$debsrc" && dpkg-source --no-check -x "$dsc") >>"$log" 2>&1
         dir=$(find "$debsrc" -maxdepth 1 -type d -name "$pkg*-[0-9]*" | head -n1)
@@ -95,7 +95,7 @@ cmake_build() { # name srcdir extra-args...
         -DCMAKE_TOOLCHAIN_FILE="$out/mingw64.cmake" \
         -DCMAKE_BUILD_TYPE=Release -DCMAKE_INSTALL_PREFIX="$sysroot" \
         "$@" >>"$log" 2>&1
-    cmake --build "$out/build-$name" -j "$(nproc 2>/dev/null || echo 2)" \
+    timeout 1200 cmake --build "$out/build-$name" -j "$(nproc 2>/dev/null || echo 2)" \
         >>"$log" 2>&1
     cmake --install "$out/build-$name" >>"$log" 2>&1
     touch "$sysroot/.stamp-$name"
@@ -112,11 +112,18 @@ fi
 
 # --- 2. the PowerShell grammar checker ---------------------------------
 if [ ! -f "$out/pscheck/.stamp" ]; then
+    if ! command -v npm >/dev/null 2>&1 && [ "$(id -u)" -eq 0 ] &&
+        command -v apt-get >/dev/null 2>&1; then
+        say "apt-get install npm (for the PowerShell grammar check)"
+        DEBIAN_FRONTEND=noninteractive timeout 900 apt-get install -y -q \
+            --no-install-recommends npm >>"$log" 2>&1 ||
+            say "could not install npm (see $log)"
+    fi
     if command -v npm >/dev/null 2>&1; then
         say "npm install web-tree-sitter tree-sitter-powershell"
         mkdir -p "$out/pscheck"
-        (cd "$out/pscheck" && npm install --no-audit --no-fund \
-            --ignore-scripts --prefix . web-tree-sitter@0.25 \
+        (cd "$out/pscheck" && timeout 900 npm install --no-audit --no-fund \
+            --ignore-scripts --prefix . web-tree-sitter@0.25.10 \
             tree-sitter-powershell@0.26.4) >>"$log" 2>&1 &&
             touch "$out/pscheck/.stamp" ||
             say "npm install failed (see $log): the .ps1 check will skip"
