@@ -145,6 +145,14 @@ def test_every_reply_lost_ends_with_exit_2(com2, write_vm, tmp_path, fault):
     assert "no usable reply to GET" in r.err, r
 
 
+def test_v1_host_get_works_put_refused(com2, write_vm, tmp_path):
+    com2(write_vm(VM), "--fault", "v1only")
+    r = run_exe(tmp_path, "mdata-get", "user-script")
+    assert (r.code, r.out) == (0, b"\n\n#!/bin/sh\necho hi\n"), r
+    r = run_exe(tmp_path, "mdata-put", "k", "v")
+    assert (r.code, r.err) == (2, "ERROR: host does not support PUT\n"), r
+
+
 def test_busy_port_is_waited_for(emu, tmp_path):
     # Wine does not enforce exclusive COM opens: the transport's test hook
     # makes the first opens see the port busy, as a second process would.
