@@ -49,6 +49,8 @@ static int make_raw(mdata__tp_t *tp, const char *path, mdata_error_t *err)
                             strerror(errno));
     tp->have_termios = 1;
     t = tp->saved;
+    /* Raw flags only: the speed is left alone (emulated UARTs ignore it;
+     * doc/defaults.md has the figures). */
     cfmakeraw(&t);
     t.c_cflag |= CLOCAL | CREAD;
     t.c_cflag &= ~(tcflag_t)HUPCL;
