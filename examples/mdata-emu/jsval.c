@@ -694,6 +694,22 @@ jsv_t emu_js_get(json_t *obj, const char *key, size_t n)
     return mk(JSV_UNDEFINED, NULL);
 }
 
+jsv_t emu_js_get_own(json_t *obj, const char *key, size_t n)
+{
+    jsv_t v;
+
+    /* an object's own members are its JSON members, "__proto__" too */
+    if (json_is_object(obj) && json_object_getn(obj, key, n) == NULL)
+        return mk(JSV_UNDEFINED, NULL);
+    v = emu_js_get(obj, key, n);
+    /* what arrays and strings answer from their prototypes is not own
+     * (their indices and length are) */
+    if (v.kind == JSV_BUILTIN || (json_is_array(obj) && n == 9 &&
+                                  memcmp(key, "__proto__", 9) == 0))
+        emu_jsv_clear(&v);
+    return v;
+}
+
 void emu_jsv_clear(jsv_t *v)
 {
     if (v->kind == JSV_JSON)

@@ -96,6 +96,8 @@ typedef struct jsv {
 
 /* obj[key] for a JSON obj (NULL means undefined). */
 jsv_t emu_js_get(json_t *obj, const char *key, size_t keylen);
+/* obj.hasOwnProperty(key) ? obj[key] : undefined: no inherited members. */
+jsv_t emu_js_get_own(json_t *obj, const char *key, size_t keylen);
 void emu_jsv_clear(jsv_t *v);
 
 #endif

@@ -439,10 +439,13 @@ static void get_sdc(vm_t *vm, const char *p, size_t n, vm_result_t *r)
     } else if (HAS_PREFIX(p, n, "tags.")) {
         json_t *tags = own(vm, "tags");
 
+        /* The agent asks tags.hasOwnProperty(name) first: an inherited
+         * name (constructor, toString, __proto__) is NOTFOUND here,
+         * unlike the metadata stores' lookups. */
         if (tags == NULL || json_is_null(tags))
             r->kind = VM_RES_JSV; /* NOTFOUND */
         else
-            set_jsv(r, emu_js_get(tags, p + 5, n - 5));
+            set_jsv(r, emu_js_get_own(tags, p + 5, n - 5));
     } else {
         flatten(vm, p, n, r);
     }

@@ -5,6 +5,7 @@
  * same rules over real streams; these pin the corner cases cheaply.
  */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -147,7 +148,8 @@ static int vm_setup(void)
         "\"internal_metadata_namespaces\":[\"foo\"],"
         "\"customer_metadata\":{\"dotty\":\".a\\n.\",\"empty\":\"\","
         "\"cr\":\"x\\r.y\"},"
-        "\"internal_metadata\":{\"foo:k\":\"int\"}}",
+        "\"internal_metadata\":{\"foo:k\":\"int\"},"
+        "\"tags\":{\"role\":\"db\",\"valueOf\":7,\"__proto__\":\"p\"}}",
         JSON_DECODE_INT_AS_REAL, NULL);
     return test_vm.obj == NULL;
 }
@@ -226,6 +228,63 @@ static void test_update(void)
     host_out_clear(&out);
 }
 
+/*
+ * sdc:tags.<name> is an own-property lookup on the real agent: names that
+ * only Object.prototype has are NOTFOUND there, while the same names in the
+ * metadata stores answer FAILURE (a function is not a value).
+ */
+static void test_tags_own_only(void)
+{
+    static const char *const inherited[] = {
+        "constructor", "toString", "hasOwnProperty", "isPrototypeOf",
+        "propertyIsEnumerable", "toLocaleString", "__defineGetter__",
+        "__lookupSetter__", "length",
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof(inherited) / sizeof(inherited[0]); i++) {
+        char line[80];
+
+        snprintf(line, sizeof(line), "GET sdc:tags.%s", inherited[i]);
+        check_line(line, HOST_REPLY, "NOTFOUND\n");
+        snprintf(line, sizeof(line), "GET %s", inherited[i]);
+        if (strcmp(inherited[i], "length") != 0)
+            check_line(line, HOST_REPLY, "FAILURE\n");
+    }
+    /* own members of those names are plain tags */
+    check_line("GET sdc:tags.valueOf", HOST_REPLY, "SUCCESS\n7\n.\n");
+    check_line("GET sdc:tags.__proto__", HOST_REPLY, "SUCCESS\np\n.\n");
+    check_line("GET sdc:tags.role", HOST_REPLY, "SUCCESS\ndb\n.\n");
+    check_line("GET sdc:tags.none", HOST_REPLY, "NOTFOUND\n");
+    /* VM.flatten's tags.<name> is the inheriting lookup */
+    check_line("GET sdc:customer_metadata.constructor", HOST_REPLY,
+               "FAILURE\n");
+}
+
+static void test_get_own(void)
+{
+    json_t *a = json_loads("[\"x\",\"y\"]", 0, NULL);
+    json_t *s = json_string("abc");
+    jsv_t v;
+
+    v = emu_js_get_own(a, "1", 1);
+    CU_ASSERT_EQUAL(v.kind, JSV_JSON);
+    emu_jsv_clear(&v);
+    v = emu_js_get_own(a, "length", 6); /* own on arrays */
+    CU_ASSERT_EQUAL(v.kind, JSV_JSON);
+    emu_jsv_clear(&v);
+    CU_ASSERT_EQUAL(emu_js_get_own(a, "__proto__", 9).kind, JSV_UNDEFINED);
+    CU_ASSERT_EQUAL(emu_js_get_own(a, "push", 4).kind, JSV_UNDEFINED);
+    CU_ASSERT_EQUAL(emu_js_get_own(a, "2", 1).kind, JSV_UNDEFINED);
+    v = emu_js_get_own(s, "0", 1);
+    CU_ASSERT_EQUAL(v.kind, JSV_JSON);
+    emu_jsv_clear(&v);
+    CU_ASSERT_EQUAL(emu_js_get_own(s, "trim", 4).kind, JSV_UNDEFINED);
+    CU_ASSERT_EQUAL(emu_js_get_own(s, "valueOf", 7).kind, JSV_UNDEFINED);
+    json_decref(a);
+    json_decref(s);
+}
+
 static void test_long_reqid(void)
 {
     buf_t b = {0};
@@ -289,6 +348,7 @@ static CU_TestInfo jsval_tests[] = {
     {"lengths_and_low_bytes", test_lengths_and_low_bytes},
     {"key_order_and_stringify", test_key_order_and_stringify},
     {"join", test_join},
+    {"get_own", test_get_own},
     CU_TEST_INFO_NULL,
 };
 
@@ -296,6 +356,7 @@ static CU_TestInfo handler_tests[] = {
     {"v1", test_handler_v1},
     {"v2", test_handler_v2},
     {"update", test_update},
+    {"tags_own_only", test_tags_own_only},
     {"long_reqid", test_long_reqid},
     CU_TEST_INFO_NULL,
 };

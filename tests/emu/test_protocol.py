@@ -287,6 +287,12 @@ def test_tags(start_emu, write_vm):
     get2(c, "sdc:tags.n", "SUCCESS", "3")
     get2(c, "sdc:tags.t", "SUCCESS", "true")
     get2(c, "sdc:tags.none", "NOTFOUND")
+    # own tags only: Object.prototype's names are NOTFOUND (not FAILURE as
+    # in customer_metadata, see test_value_formatting)
+    for name in ("constructor", "toString", "__proto__", "hasOwnProperty",
+                 "valueOf", "length"):
+        get2(c, "sdc:tags." + name, "NOTFOUND")
+    c.exchange(b"GET sdc:tags.toString\n", b"NOTFOUND\n")
 
 
 # ---- A.7 sdc:routes ---------------------------------------------------------
