@@ -17,7 +17,67 @@
 #include "output.h"
 #include "render.h"
 
-enum { OPT_FROM_FILE = 256, OPT_SYSFS, OPT_PRUNE };
+enum { OPT_FROM_FILE = 256, OPT_SYSFS, OPT_PRUNE, OPT_ALSO };
+
+/* --also FORMAT:DIR: more outputs of the same run (one fetch, one model),
+ * e.g. the network files and /etc/hostname from one boot-time run. */
+#define NC_ALSO_MAX 4
+typedef struct also {
+    const nc_format_t *fmt;
+    const char *dir;
+} also_t;
+
+/* Parse "FORMAT:DIR". Returns 0, or -1 with a message on stderr. */
+static int parse_also(const char *arg, also_t *out)
+{
+    const char *colon = strchr(arg, ':');
+    char name[32];
+
+    if (colon == NULL || colon == arg || colon[1] == '\0' ||
+        (size_t)(colon - arg) >= sizeof(name)) {
+        fprintf(stderr, "mdata-netcfg: --also wants FORMAT:DIR, not '%s'\n",
+                arg);
+        return -1;
+    }
+    memcpy(name, arg, (size_t)(colon - arg));
+    name[colon - arg] = '\0';
+    out->fmt = nc_format_find(name);
+    out->dir = colon + 1;
+    if (out->fmt == NULL) {
+        fprintf(stderr, "mdata-netcfg: unknown format '%s' in --also\n",
+                name);
+        return -1;
+    }
+    return 0;
+}
+
+/* Render one format and write it to dir (stdout when dir is NULL); prune
+ * only for the main output. Returns 0, or MDATA_E* with why set. */
+static int emit(const nc_model_t *model, const nc_format_t *fmt,
+                const char *dir, int prune, int verbose, char *why,
+                size_t cap)
+{
+    nc_files_t files;
+    int rc, changed = 0, removed = 0;
+
+    nc_files_init(&files);
+    rc = fmt->render(model, &files);
+    if (rc != 0) {
+        snprintf(why, cap, "rendering %s: %s", fmt->name,
+                 mdata_strerror(rc));
+    } else if (dir != NULL) {
+        rc = nc_output_dir(dir, &files, verbose, &changed, why, cap);
+        if (rc == 0 && prune && fmt->own_prefix != NULL)
+            rc = nc_output_prune(dir, &files, fmt->own_prefix,
+                                 fmt->own_suffix, verbose, &removed, why,
+                                 cap);
+    } else if (nc_output_stream(stdout, &files) != 0) {
+        rc = MDATA_EIO;
+        snprintf(why, cap, "writing to stdout failed");
+    }
+    nc_files_free(&files);
+    return rc;
+}
 
 static void usage(FILE *fp)
 {
@@ -37,6 +97,9 @@ static void usage(FILE *fp)
             "leaving\n"
             "                       unchanged files alone (default: "
             "stdout)\n"
+            "      --also FORMAT:DIR  also write FORMAT into DIR from the "
+            "same\n"
+            "                       metadata (repeatable, up to %d)\n"
             "      --prune          with -o and a per-nic format: remove "
             "the files\n"
             "                       this tool wrote for nics that are gone\n"
@@ -55,7 +118,7 @@ static void usage(FILE *fp)
             "  -v, --verbose        report each file written\n"
             "  -h, --help           this text;  -V, --version\n"
             "Exit status: 0 done (warnings included), 1 failure, 2 usage.\n",
-            NC_SYSFS_NET);
+            NC_ALSO_MAX, NC_SYSFS_NET);
 }
 
 int main(int argc, char **argv)
@@ -66,6 +129,7 @@ int main(int argc, char **argv)
         {"from-file", required_argument, NULL, OPT_FROM_FILE},
         {"sysfs", required_argument, NULL, OPT_SYSFS},
         {"prune", no_argument, NULL, OPT_PRUNE},
+        {"also", required_argument, NULL, OPT_ALSO},
         {"device", required_argument, NULL, 'd'},
         {"timeout", required_argument, NULL, 't'},
         {"quiet", no_argument, NULL, 'q'},
@@ -78,10 +142,11 @@ int main(int argc, char **argv)
     const char *outdir = NULL, *from = NULL, *sysfs = NC_SYSFS_NET;
     nc_fetch_opts_t fo = {NULL, 0};
     nc_model_t *model = NULL;
-    nc_files_t files;
+    also_t also[NC_ALSO_MAX];
+    size_t nalso = 0;
     nc_raw_t raw;
     char why[512] = "";
-    int c, quiet = 0, verbose = 0, prune = 0, rc, changed = 0, removed = 0;
+    int c, quiet = 0, verbose = 0, prune = 0, rc, needs_ifname;
     size_t i;
 
     while ((c = getopt_long(argc, argv, "f:o:d:t:qvhV", longopts, NULL)) !=
@@ -107,6 +172,16 @@ int main(int argc, char **argv)
             break;
         case OPT_PRUNE:
             prune = 1;
+            break;
+        case OPT_ALSO:
+            if (nalso == NC_ALSO_MAX) {
+                fprintf(stderr, "mdata-netcfg: at most %d --also\n",
+                        NC_ALSO_MAX);
+                return 2;
+            }
+            if (parse_also(optarg, &also[nalso]) != 0)
+                return 2;
+            nalso++;
             break;
         case 'd':
             fo.device = optarg;
@@ -162,7 +237,10 @@ int main(int argc, char **argv)
         fprintf(stderr, "mdata-netcfg: %s\n", why);
         return 1;
     }
-    if (fmt->needs_ifname && nc_ifname_resolve(model, sysfs) != 0) {
+    needs_ifname = fmt->needs_ifname;
+    for (i = 0; i < nalso; i++)
+        needs_ifname |= also[i].fmt->needs_ifname;
+    if (needs_ifname && nc_ifname_resolve(model, sysfs) != 0) {
         fprintf(stderr, "mdata-netcfg: %s\n", mdata_strerror(MDATA_ENOMEM));
         nc_model_free(model);
         return 1;
@@ -171,23 +249,10 @@ int main(int argc, char **argv)
         for (i = 0; i < model->nwarn; i++)
             fprintf(stderr, "mdata-netcfg: warning: %s\n", model->warn[i]);
 
-    nc_files_init(&files);
-    rc = fmt->render(model, &files);
-    if (rc != 0) {
-        snprintf(why, sizeof(why), "rendering %s: %s", fmt->name,
-                 mdata_strerror(rc));
-    } else if (outdir != NULL) {
-        rc = nc_output_dir(outdir, &files, verbose, &changed, why,
-                           sizeof(why));
-        if (rc == 0 && prune && fmt->own_prefix != NULL)
-            rc = nc_output_prune(outdir, &files, fmt->own_prefix,
-                                 fmt->own_suffix, verbose, &removed, why,
-                                 sizeof(why));
-    } else if (nc_output_stream(stdout, &files) != 0) {
-        rc = MDATA_EIO;
-        snprintf(why, sizeof(why), "writing to stdout failed");
-    }
-    nc_files_free(&files);
+    rc = emit(model, fmt, outdir, prune, verbose, why, sizeof(why));
+    for (i = 0; i < nalso && rc == 0; i++)
+        rc = emit(model, also[i].fmt, also[i].dir, 0, verbose, why,
+                  sizeof(why));
     nc_model_free(model);
     if (rc != 0) {
         fprintf(stderr, "mdata-netcfg: %s\n", why);

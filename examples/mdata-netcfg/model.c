@@ -473,6 +473,12 @@ int nc_model_build(const nc_input_t *in, nc_model_t **out)
         b.m->dns_iface = 0;
     }
 
+    for (i = 0; i < b.m->niface; i++) {
+        nc_iface_t *ifc = &b.m->iface[i];
+
+        ifc->optional = !ifc->primary && (ifc->dhcp4 || ifc->ipv6_auto);
+    }
+
     for (i = 0; i < mdata_route_list_count(in->routes); i++)
         add_route(&b, in->nics, mdata_route_list_at(in->routes, i));
 

@@ -19,6 +19,9 @@
  *    gateway: for a link-local route the nic owning the gateway address
  *    (on-link route, no gateway), else the nic with a static network
  *    holding the gateway;
+ *  - a non-primary nic configured by DHCP or router advertisements is
+ *    optional: not waited for by network-online.target (bhyve serves no
+ *    DHCP);
  *  - resolvers and dns_domain become DNS servers and the search domain,
  *    attached to the primary interface (dns_iface);
  *  - odd data gives warnings (the model's warn list), never a failure.
@@ -51,6 +54,8 @@ typedef struct nc_iface {
     unsigned int mtu;           /* 0: not set */
     int dhcp4;                  /* "dhcp" among ips */
     int ipv6_auto;              /* "addrconf" among ips */
+    int optional;               /* not required for "online": a non-primary
+                                   nic configured by DHCP or RAs */
     size_t naddr;               /* static addresses, document order */
     mdata_ip_t addr[MDATA_NIC_IPS_MAX];
     int has_gw4, has_gw6;       /* default gateways (primary nic only) */

@@ -96,13 +96,27 @@ static void one(const nc_model_t *m, const nc_iface_t *ifc, nc_buf_t *b)
                   ifc->primary ? " (primary)" : "", ifc->mac);
     nc_buf_printf(b, "auto %s\n", ifc->ifname);
     statics(m, ifc, MDATA_AF_INET, b, &st);
-    if (ifc->dhcp4) {
+    if (ifc->dhcp4 && ifc->optional) {
+        /* ifup waits for the "dhcp" method's lease, and networking.service
+         * for ifup: an optional nic's client goes to the background. */
+        nc_buf_printf(b, "iface %s inet manual\n", ifc->ifname);
+        first_opts(m, ifc, b, &st, 1);
+        nc_buf_printf(b, "    up dhclient -4 -nw -pf /run/dhclient.%s.pid "
+                      "-lf /var/lib/dhcp/dhclient.%s.leases %s\n",
+                      ifc->ifname, ifc->ifname, ifc->ifname);
+        nc_buf_printf(b, "    down dhclient -4 -r -pf /run/dhclient.%s.pid "
+                      "-lf /var/lib/dhcp/dhclient.%s.leases %s\n",
+                      ifc->ifname, ifc->ifname, ifc->ifname);
+    } else if (ifc->dhcp4) {
         nc_buf_printf(b, "iface %s inet dhcp\n", ifc->ifname);
         first_opts(m, ifc, b, &st, 0);
     }
     statics(m, ifc, MDATA_AF_INET6, b, &st);
     if (ifc->ipv6_auto && nc_iface_count_family(ifc, MDATA_AF_INET6) == 0) {
-        nc_buf_printf(b, "iface %s inet6 auto\n    dhcp 1\n", ifc->ifname);
+        /* "dhcp 1" makes ifup wait for a DHCPv6 answer: not for an
+         * optional nic, which takes router advertisements only. */
+        nc_buf_printf(b, "iface %s inet6 auto\n%s", ifc->ifname,
+                      ifc->optional ? "" : "    dhcp 1\n");
         first_opts(m, ifc, b, &st, 0);
     }
     if (st.first) {

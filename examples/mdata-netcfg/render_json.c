@@ -56,6 +56,7 @@ static json_t *iface(doc_t *d, const nc_iface_t *ifc)
     set(d, o, "mtu", ifc->mtu ? json_integer(ifc->mtu) : json_null());
     set(d, o, "dhcp4", json_boolean(ifc->dhcp4));
     set(d, o, "ipv6_auto", json_boolean(ifc->ipv6_auto));
+    set(d, o, "optional", json_boolean(ifc->optional));
     for (i = 0; i < ifc->naddr; i++)
         push(d, addrs, ip(&ifc->addr[i], 1));
     set(d, o, "addresses", addrs);

@@ -13,6 +13,9 @@ static void ethernet(const nc_model_t *m, const nc_iface_t *ifc, nc_buf_t *b)
     nc_buf_printf(b, "      match:\n        macaddress: \"%s\"\n", ifc->mac);
     if (ifc->mtu != 0)
         nc_buf_printf(b, "      mtu: %u\n", ifc->mtu);
+    /* Not waited for by network-online.target (RequiredForOnline=no). */
+    if (ifc->optional)
+        nc_buf_puts(b, "      optional: true\n");
     nc_buf_printf(b, "      dhcp4: %s\n", ifc->dhcp4 ? "true" : "false");
     if (ifc->dhcp4 && !ifc->primary && nc_model_primary(m) != NULL)
         nc_buf_puts(b, "      dhcp4-overrides:\n        use-routes: false\n");

@@ -24,8 +24,14 @@ static void one(const nc_model_t *m, const nc_iface_t *ifc, nc_buf_t *b)
     nc_buf_printf(b, "# SmartOS nic %s%s\n", ifc->name,
                   ifc->primary ? " (primary)" : "");
     nc_buf_printf(b, "[Match]\nMACAddress=%s\nType=ether\n", ifc->mac);
+    if (ifc->mtu != 0 || ifc->optional)
+        nc_buf_puts(b, "\n[Link]\n");
     if (ifc->mtu != 0)
-        nc_buf_printf(b, "\n[Link]\nMTUBytes=%u\n", ifc->mtu);
+        nc_buf_printf(b, "MTUBytes=%u\n", ifc->mtu);
+    /* A DHCP server may never answer (bhyve runs none): do not hold
+     * network-online.target for this nic. */
+    if (ifc->optional)
+        nc_buf_puts(b, "RequiredForOnline=no\n");
     nc_buf_printf(b, "\n[Network]\nDHCP=%s\nIPv6AcceptRA=%s\n",
                   dhcp_mode(ifc), ifc->ipv6_auto ? "yes" : "no");
     for (i = 0; i < ifc->naddr; i++)

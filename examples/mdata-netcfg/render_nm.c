@@ -91,6 +91,11 @@ static void family(const nc_model_t *m, const nc_iface_t *ifc, int fam,
     }
     if (!is6 && ifc->dhcp4 && !ifc->primary && nc_model_primary(m) != NULL)
         nc_buf_puts(b, "never-default=true\n");
+    /* The connection is up once either family is (the IPv6 link-local
+     * address takes seconds), so an unanswered DHCP does not hold
+     * NetworkManager's startup and network-online.target. */
+    if (ifc->optional)
+        nc_buf_puts(b, "may-fail=true\n");
 }
 
 static void one(const nc_model_t *m, const nc_iface_t *ifc, nc_buf_t *b)

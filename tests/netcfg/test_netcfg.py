@@ -27,6 +27,8 @@ GOLDEN = os.path.join(HERE, "golden")
 BIN = os.environ.get("NETCFG_BIN", "")
 EMU = os.environ.get("MDATA_EMU", "")
 UNIT = os.environ.get("NETCFG_UNIT", "")
+DROPIN = os.environ.get("NETCFG_NETPLAN_DROPIN", "")
+BINDIR = os.environ.get("NETCFG_BINDIR", "")
 SAMPLE_VM = os.environ.get("NETCFG_SAMPLE_VM", "")
 REGEN = os.environ.get("NETCFG_REGEN") == "1"
 
@@ -286,17 +288,117 @@ def test_check_nm(case, tmp_path):
             len(iface["routes"])
 
 
+def unit_lines(path, key):
+    """The values of key= lines of a unit file, in order."""
+    prefix = key + "="
+    return [line[len(prefix):].strip() for line in open(path)
+            if line.startswith(prefix)]
+
+
+def unit_command(line, root):
+    """A unit's mdata-netcfg command line, run here: the built binary for
+    the configured one, every absolute output directory under root, and
+    the sample VM's saved metadata instead of the service."""
+    argv = line.split()
+    assert argv[0] == os.path.join(BINDIR, "mdata-netcfg"), argv[0]
+    out = [BIN]
+    for a in argv[1:]:
+        if a.startswith("/"):
+            a = str(root) + a
+            os.makedirs(a, exist_ok=True)
+        elif a.startswith("hostname:/"):
+            a = "hostname:" + str(root) + a[len("hostname:"):]
+            os.makedirs(a[len("hostname:"):], exist_ok=True)
+        out.append(a)
+    # --timeout applies to the service; saved metadata replaces it.
+    i = out.index("--timeout")
+    del out[i:i + 2]
+    return out + ["--from-file", case_input("sample-vm"), "--sysfs",
+                  make_sysfs("sample-vm", str(root))]
+
+
+def need_unit():
+    if not UNIT or not DROPIN or not BINDIR:
+        pytest.skip("NETCFG_UNIT/NETCFG_NETPLAN_DROPIN/NETCFG_BINDIR not "
+                    "set: unit checks skipped")
+
+
 def test_check_unit(tmp_path):
+    """The generated unit, with its netplan drop-in beside it, passes
+    systemd-analyze verify (the binary path made the built one)."""
+    need_unit()
     analyze = shutil.which("systemd-analyze")
-    if analyze is None or not UNIT:
-        pytest.skip("systemd-analyze or NETCFG_UNIT missing: unit check "
-                    "skipped")
-    text = open(UNIT).read().replace("/usr/bin/mdata-netcfg", BIN)
-    unit = tmp_path / "mdata-netcfg.service"
-    unit.write_text(text)
-    r = subprocess.run([analyze, "verify", "--man=no", str(unit)],
+    if analyze is None:
+        pytest.skip("systemd-analyze missing (Debian package systemd): "
+                    "unit check skipped")
+    for dropin in (False, True):
+        d = tmp_path / ("with-dropin" if dropin else "plain")
+        os.makedirs(d)
+        configured = os.path.join(BINDIR, "mdata-netcfg")
+        (d / "mdata-netcfg.service").write_text(
+            open(UNIT).read().replace(configured, BIN))
+        if dropin:
+            os.makedirs(d / "mdata-netcfg.service.d")
+            (d / "mdata-netcfg.service.d" / "netplan.conf").write_text(
+                open(DROPIN).read().replace(configured, BIN))
+        r = subprocess.run([analyze, "verify", "--man=no",
+                            str(d / "mdata-netcfg.service")],
+                           capture_output=True, text=True, timeout=60)
+        assert r.returncode == 0, r.stderr
+
+
+def test_unit_one_run_writes_network_and_hostname(tmp_path):
+    """One ExecStart (one connection at boot) naming the configured
+    bindir; that command writes the networkd files and /etc/hostname, and
+    marks the dhcp nic not required for online."""
+    need_unit()
+    starts = unit_lines(UNIT, "ExecStart")
+    assert len(starts) == 1, starts
+    r = subprocess.run(unit_command(starts[0], tmp_path),
                        capture_output=True, text=True, timeout=60)
     assert r.returncode == 0, r.stderr
+    net = tmp_path / "etc" / "systemd" / "network"
+    assert sorted(os.listdir(net)) == sorted(
+        os.listdir(os.path.join(GOLDEN, "sample-vm", "networkd")))
+    assert (tmp_path / "etc" / "hostname").read_text() == \
+        "guest-test-01\n"
+    dhcp = (net / "10-mdata-net2.network").read_text()
+    assert "RequiredForOnline=no" in dhcp
+    assert "RequiredForOnline" not in \
+        (net / "10-mdata-net0.network").read_text()
+
+
+def test_unit_netplan_dropin(tmp_path):
+    """The netplan drop-in replaces ExecStart (still one run) and runs
+    netplan generate after it: with netplan's own CLI over the written
+    YAML, the networkd files netplan generates match every nic by MAC,
+    carry the primary's addresses, and leave the dhcp nic optional."""
+    need_unit()
+    netplan = shutil.which("netplan") or "/usr/sbin/netplan"
+    need(netplan, "Debian package netplan.io")
+    starts = unit_lines(DROPIN, "ExecStart")
+    assert starts[0] == "" and len(starts) == 2, starts
+    posts = unit_lines(DROPIN, "ExecStartPost")
+    assert posts == ["/usr/sbin/netplan generate"], posts
+    r = subprocess.run(unit_command(starts[1], tmp_path),
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert (tmp_path / "etc" / "hostname").exists()
+    r = subprocess.run([netplan, "generate", "--root-dir", str(tmp_path)],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    gen = tmp_path / "run" / "systemd" / "network"
+    files = {n: (gen / n).read_text() for n in os.listdir(gen)
+             if n.endswith(".network")}
+    model = json.loads(run_json("sample-vm"))
+    assert len(files) == len(model["interfaces"])
+    for iface in model["interfaces"]:
+        text = files["10-netplan-%s.network" % iface["name"]]
+        assert "MACAddress=%s" % iface["mac"] in text
+        for a in iface["addresses"]:
+            assert "Address=%s" % a in text
+        assert ("RequiredForOnline=no" in text) == iface["optional"]
+    assert sum(i["optional"] for i in model["interfaces"]) == 1
 
 
 # --- output rules ----------------------------------------------------
@@ -402,6 +504,29 @@ def test_errors(tmp_path):
     assert r.returncode == 1
     r = run(["-d", str(tmp_path / "no-such-socket"), "-t", "2"])
     assert r.returncode == 1 and r.stderr.startswith("mdata-netcfg: ")
+    for bad in ("hostname", "nope:" + str(tmp_path), ":" + str(tmp_path),
+                "hostname:"):
+        r = run(["--also", bad, "--from-file", case_input("sample-vm")])
+        assert r.returncode == 2 and "--also" in r.stderr, (bad, r.stderr)
+    r = run(["--from-file", case_input("sample-vm")] +
+            ["--also", "hostname:" + str(tmp_path)] * 5)
+    assert r.returncode == 2 and "at most 4" in r.stderr
+
+
+def test_also_equals_separate_runs(tmp_path):
+    """--also writes exactly what a separate run of that format writes;
+    a format that names kernel interfaces gets them resolved."""
+    case = "sample-vm"
+    sysfs = make_sysfs(case, str(tmp_path))
+    args = ["--from-file", case_input(case), "--sysfs", sysfs]
+    r = run(args + ["-f", "networkd", "-o", str(tmp_path / "a"),
+                    "--also", "ifupdown:" + str(tmp_path / "b"),
+                    "--also", "hostname:" + str(tmp_path / "c")])
+    assert r.returncode == 0, r.stderr
+    for fmt, sub in (("networkd", "a"), ("ifupdown", "b"),
+                     ("hostname", "c")):
+        got = tree(tmp_path / sub)
+        assert got == tree(os.path.join(GOLDEN, case, fmt)), fmt
 
 
 # --- end to end: mdata-emu -> mdata-netcfg -> files -------------------
