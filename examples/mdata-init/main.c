@@ -1,0 +1,238 @@
+/*
+ * mdata-init: make a SmartOS/Triton guest usable on its first boot, and
+ * keep it in step with its metadata on every boot, without cloud-init.
+ * See init.h for the layers and doc/mdata-init.8 for the rules.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "init.h"
+#include "mdata.h"
+
+#define MI_TIMEOUT_DEFAULT_MS 60000
+
+enum { OPT_ROOT = 256, OPT_FROM_FILE };
+
+void mi_say(const char *fmt, ...)
+{
+    va_list ap;
+
+    fputs("mdata-init: ", stdout);
+    va_start(ap, fmt);
+    vprintf(fmt, ap);
+    va_end(ap);
+    fputc('\n', stdout);
+    fflush(stdout);
+}
+
+void mi_error(mi_ctx_t *c, const char *fmt, ...)
+{
+    va_list ap;
+
+    fflush(stdout);
+    fputs("mdata-init: error: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    c->errors++;
+}
+
+void mi_warnings(const nc_buf_t *warn)
+{
+    const char *p = warn->data, *nl;
+
+    if (p == NULL)
+        return;
+    while (*p != '\0') {
+        nl = strchr(p, '\n');
+        if (nl == NULL)
+            nl = p + strlen(p);
+        mi_say("warning: %.*s", (int)(nl - p), p);
+        p = *nl ? nl + 1 : nl;
+    }
+}
+
+static void usage(FILE *fp)
+{
+    fprintf(fp,
+            "usage: mdata-init early|late|all [--root DIR] [--from-file "
+            "PATH]\n"
+            "                  [-d DEVICE] [-t SECS] [-n] [-v]\n"
+            "Set up a SmartOS/Triton guest from its metadata.\n"
+            "  early  instance, host name, /etc/hosts, network files, SSH "
+            "host keys\n"
+            "         and machine-id (new instance), root's "
+            "authorized_keys\n"
+            "  late   /var/db/mdata-user-data, operator-script, "
+            "user-script\n"
+            "  all    both, on one read of the metadata\n"
+            "      --root DIR       work on the image root DIR (default /)\n"
+            "      --from-file PATH saved metadata instead of the service: "
+            "a\n"
+            "                       directory of files named after the keys, "
+            "or\n"
+            "                       a JSON object mapping keys to values\n"
+            "  -d, --device PATH    metadata device or socket (default: "
+            "MDATA_DEVICE,\n"
+            "                       else auto-detection)\n"
+            "  -t, --timeout SECS   deadline for reading all keys (default "
+            "60)\n"
+            "  -n, --dry-run        print every change instead of making "
+            "it\n"
+            "  -v, --verbose        report every file, trace the exchange\n"
+            "  -h, --help           this text;  -V, --version\n"
+            "Settings: /etc/mdata-init.conf under the root "
+            "(mdata-init(8)).\n"
+            "Exit status: 0 done, 1 a step failed or no metadata, 2 "
+            "usage.\n");
+}
+
+static int parse_timeout(const char *text, uint64_t *ms)
+{
+    char *end;
+    double secs = strtod(text, &end);
+
+    if (end == text || *end != '\0' || !(secs > 0) || secs > 86400)
+        return -1;
+    *ms = (uint64_t)(secs * 1000 + 0.5);
+    if (*ms == 0)
+        *ms = 1;
+    return 0;
+}
+
+static void read_conf(mi_ctx_t *c)
+{
+    nc_buf_t warn;
+    char *text = NULL;
+    size_t len = 0;
+    int rc;
+
+    mi_conf_defaults(&c->conf);
+    rc = mi_file_read(&c->root, MI_CONF_PATH, 65536, &text, &len);
+    if (rc == -ENOENT)
+        return;
+    if (rc != 0) {
+        mi_say("warning: /" MI_CONF_PATH ": %s; defaults used",
+               strerror(-rc));
+        return;
+    }
+    nc_buf_init(&warn);
+    mi_conf_parse(&c->conf, text, len, &warn);
+    mi_warnings(&warn);
+    nc_buf_free(&warn);
+    free(text);
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"root", required_argument, NULL, OPT_ROOT},
+        {"from-file", required_argument, NULL, OPT_FROM_FILE},
+        {"device", required_argument, NULL, 'd'},
+        {"timeout", required_argument, NULL, 't'},
+        {"dry-run", no_argument, NULL, 'n'},
+        {"verbose", no_argument, NULL, 'v'},
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
+        {NULL, 0, NULL, 0},
+    };
+    mi_fetch_opts_t fo = {NULL, MI_TIMEOUT_DEFAULT_MS, 0, 0};
+    const char *root = "/", *from = NULL, *phase;
+    int c, dry_run = 0, verbose = 0, early, late, rc;
+    char why[512] = "";
+    mi_ctx_t ctx;
+
+    while ((c = getopt_long(argc, argv, "d:t:nvhV", longopts, NULL)) != -1) {
+        switch (c) {
+        case OPT_ROOT:
+            root = optarg;
+            break;
+        case OPT_FROM_FILE:
+            from = optarg;
+            break;
+        case 'd':
+            fo.device = optarg;
+            break;
+        case 't':
+            if (parse_timeout(optarg, &fo.timeout_ms) != 0) {
+                fprintf(stderr, "mdata-init: bad timeout '%s' (seconds, "
+                                "0 < t <= 86400)\n", optarg);
+                return 2;
+            }
+            break;
+        case 'n':
+            dry_run = 1;
+            break;
+        case 'v':
+            verbose = 1;
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
+        case 'V':
+            printf("mdata-init (libmdata %s)\n", mdata_version_string());
+            return 0;
+        default:
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (optind + 1 != argc) {
+        usage(stderr);
+        return 2;
+    }
+    phase = argv[optind];
+    early = strcmp(phase, "early") == 0 || strcmp(phase, "all") == 0;
+    late = strcmp(phase, "late") == 0 || strcmp(phase, "all") == 0;
+    if (!early && !late) {
+        fprintf(stderr, "mdata-init: unknown phase '%s'\n", phase);
+        usage(stderr);
+        return 2;
+    }
+
+    memset(&ctx, 0, sizeof(ctx));
+    mi_meta_init(&ctx.meta);
+    rc = mi_root_open(&ctx.root, root, dry_run, verbose);
+    if (rc != 0) {
+        fprintf(stderr, "mdata-init: --root %s: %s\n", root, strerror(-rc));
+        mi_meta_free(&ctx.meta);
+        return 1;
+    }
+    read_conf(&ctx);
+    fo.max_value = ctx.conf.max_value;
+    fo.verbose = verbose;
+
+    if (from != NULL)
+        rc = mi_meta_from_file(from, ctx.conf.max_value, &ctx.meta, why,
+                               sizeof(why));
+    else
+        rc = mi_meta_fetch(&fo, &ctx.meta, why, sizeof(why));
+    if (rc == 0)
+        rc = mi_meta_decode(&ctx.meta);
+    if (rc != 0) {
+        /* No metadata: change nothing, so the last boot's files stay. */
+        fflush(stdout);
+        fprintf(stderr, "mdata-init: no metadata (%s); %s\n",
+                why[0] ? why : mdata_strerror(rc),
+                early ? "the previous boot's configuration stays in place"
+                      : "no script run");
+        mi_meta_free(&ctx.meta);
+        mi_root_close(&ctx.root);
+        return 1;
+    }
+    mi_warnings(&ctx.meta.warn);
+
+    rc = 0;
+    if (early && mi_early(&ctx) != 0)
+        rc = 1;
+    if (late && mi_late(&ctx) != 0)
+        rc = 1;
+    mi_meta_free(&ctx.meta);
+    mi_root_close(&ctx.root);
+    return rc;
+}
