@@ -58,7 +58,7 @@ static void match(nc_model_t *m, const char *name, const uint8_t mac[6])
 {
     size_t i;
 
-    if (!nc_ifname_valid(name))
+    if (!nc_ifname_valid(name) || nc_ifname_reserved(name))
         return;
     for (i = 0; i < m->niface; i++) {
         nc_iface_t *ifc = &m->iface[i];
@@ -121,7 +121,10 @@ int nc_ifname_resolve(nc_model_t *m, const char *sysfs_dir)
             uint8_t mac[6];
             int phys;
 
-            if (de->d_name[0] == '.' || !nc_ifname_valid(de->d_name))
+            /* A nic claiming lo's MAC (00:00:00:00:00:00) must not get
+             * the loopback. */
+            if (de->d_name[0] == '.' || !nc_ifname_valid(de->d_name) ||
+                nc_ifname_reserved(de->d_name))
                 continue;
             if (read_mac(dirfd(dir), de->d_name, mac) != 0)
                 continue;
@@ -148,14 +151,35 @@ int nc_ifname_resolve(nc_model_t *m, const char *sysfs_dir)
     } else if (strcmp(sysfs_dir, NC_SYSFS_NET) == 0) {
         from_ifaddrs(m);
         where = "the system's interfaces";
+    } else {
+        return MDATA_EIO;
     }
     for (i = 0; i < m->niface && rc == 0; i++) {
         nc_iface_t *ifc = &m->iface[i];
+        size_t k;
 
-        if (!ifc->ifname_resolved)
-            rc = nc_model_warn(m, "no interface with MAC %s in %s; using the "
-                               "SmartOS name %s", ifc->mac, where,
-                               ifc->name);
+        if (!ifc->ifname_resolved) {
+            /* Its SmartOS name may be another interface's kernel name:
+             * never guess. */
+            ifc->absent = 1;
+            memcpy(ifc->ifname, ifc->name, sizeof(ifc->ifname));
+            rc = nc_model_warn(m, "no interface with MAC %s in %s: nic %s "
+                               "is left out of the ip, ifupdown and freebsd "
+                               "output", ifc->mac, where, ifc->name);
+            continue;
+        }
+        for (k = 0; k < i; k++) {
+            if (!m->iface[k].absent &&
+                nc_ifname_same(m->iface[k].ifname, ifc->ifname)) {
+                ifc->absent = 1;
+                rc = nc_model_warn(m, "interfaces %s and %s have the same "
+                                   "name for rc.conf: nic %s is left out of "
+                                   "the ip, ifupdown and freebsd output",
+                                   m->iface[k].ifname, ifc->ifname,
+                                   ifc->name);
+                break;
+            }
+        }
     }
     return rc;
 }

@@ -11,10 +11,13 @@
 /*
  * Set ifname of every interface from sysfs_dir/<name>/address (a directory
  * per interface holding its MAC, as /sys/class/net has; tests point this
- * at a fake tree). An interface whose MAC is not found keeps its SmartOS
- * name, with a warning. When sysfs_dir is NC_SYSFS_NET and cannot be
- * opened (FreeBSD has no sysfs), getifaddrs(3)'s link-layer addresses are
- * used instead. Returns 0 or MDATA_ENOMEM.
+ * at a fake tree). Reserved names (nc_ifname_reserved) are never taken. A
+ * nic whose MAC is not found, or whose interface has the same name as an
+ * earlier nic's (nc_ifname_same), is marked absent with a warning: the
+ * formats that name interfaces leave it out. When sysfs_dir is
+ * NC_SYSFS_NET and cannot be opened (FreeBSD has no sysfs), getifaddrs(3)'s
+ * link-layer addresses are used instead; another sysfs_dir that cannot be
+ * opened gives MDATA_EIO. Returns 0, MDATA_EIO or MDATA_ENOMEM.
  */
 int nc_ifname_resolve(nc_model_t *m, const char *sysfs_dir);
 

@@ -109,7 +109,8 @@ static void usage(FILE *fp)
             "or\n"
             "                       a JSON object mapping keys to values\n"
             "      --sysfs DIR      where to find interfaces by MAC "
-            "(default %s)\n"
+            "(default %s;\n"
+            "                       with --from-file: none, SmartOS names)\n"
             "  -d, --device PATH    metadata device or socket (default: "
             "MDATA_DEVICE,\n"
             "                       else auto-detection)\n"
@@ -147,6 +148,7 @@ int main(int argc, char **argv)
     nc_raw_t raw;
     char why[512] = "";
     int c, quiet = 0, verbose = 0, prune = 0, rc, needs_ifname;
+    int sysfs_given = 0;
     size_t i;
 
     while ((c = getopt_long(argc, argv, "f:o:d:t:qvhV", longopts, NULL)) !=
@@ -169,6 +171,7 @@ int main(int argc, char **argv)
             break;
         case OPT_SYSFS:
             sysfs = optarg;
+            sysfs_given = 1;
             break;
         case OPT_PRUNE:
             prune = 1;
@@ -240,8 +243,22 @@ int main(int argc, char **argv)
     needs_ifname = fmt->needs_ifname;
     for (i = 0; i < nalso; i++)
         needs_ifname |= also[i].fmt->needs_ifname;
-    if (needs_ifname && nc_ifname_resolve(model, sysfs) != 0) {
-        fprintf(stderr, "mdata-netcfg: %s\n", mdata_strerror(MDATA_ENOMEM));
+    rc = 0;
+    if (needs_ifname && from != NULL && !sysfs_given) {
+        /* Offline (an image pipeline): this machine's interfaces are not
+         * the guest's. Kernel names are the SmartOS names, unique and
+         * never reserved by construction. */
+        rc = nc_model_warn(model, "rendering offline (--from-file without "
+                                  "--sysfs): interfaces are named by their "
+                                  "SmartOS names");
+    } else if (needs_ifname) {
+        rc = nc_ifname_resolve(model, sysfs);
+    }
+    if (rc != 0) {
+        if (rc == MDATA_EIO)
+            fprintf(stderr, "mdata-netcfg: cannot read --sysfs %s\n", sysfs);
+        else
+            fprintf(stderr, "mdata-netcfg: %s\n", mdata_strerror(rc));
         nc_model_free(model);
         return 1;
     }

@@ -81,6 +81,57 @@ int nc_ifname_valid(const char *name)
     return 1;
 }
 
+/* A name as it compares: lower case, '.' and '-' as '_'. */
+static void fold(const char *name, char out[NC_IFNAME_MAX])
+{
+    size_t i;
+
+    for (i = 0; i + 1 < NC_IFNAME_MAX && name[i] != '\0'; i++) {
+        char c = (char)tolower((unsigned char)name[i]);
+
+        out[i] = c == '.' || c == '-' ? '_' : c;
+    }
+    out[i] = '\0';
+}
+
+int nc_ifname_same(const char *a, const char *b)
+{
+    char fa[NC_IFNAME_MAX], fb[NC_IFNAME_MAX];
+
+    fold(a, fa);
+    fold(b, fb);
+    return strcmp(fa, fb) == 0;
+}
+
+/* 1 when folded ends with _<word>, followed by digits when digits. */
+static int has_suffix(const char *folded, const char *word, int digits)
+{
+    size_t n = strlen(folded), w = strlen(word), end = n;
+
+    if (digits)
+        while (end > 0 && isdigit((unsigned char)folded[end - 1]))
+            end--;
+    return end > w + 1 && folded[end - w - 1] == '_' &&
+           memcmp(folded + end - w, word, w) == 0;
+}
+
+int nc_ifname_reserved(const char *name)
+{
+    static const char *const names[] = {"lo", "lo0", "all", "default",
+                                        "bonding_masters", NULL};
+    char f[NC_IFNAME_MAX];
+    size_t i;
+
+    fold(name, f);
+    for (i = 0; names[i] != NULL; i++)
+        if (strcmp(f, names[i]) == 0)
+            return 1;
+    /* ifconfig_<name> must not read as another interface's variable. */
+    return has_suffix(f, "ipv6", 0) || has_suffix(f, "alias", 1) ||
+           has_suffix(f, "aliases", 0) || has_suffix(f, "name", 0) ||
+           has_suffix(f, "descr", 0);
+}
+
 int nc_hostname_valid(const char *name)
 {
     size_t i, n = strlen(name), label = 0;
@@ -148,10 +199,12 @@ void nc_model_free(nc_model_t *m)
     free(m);
 }
 
-/* Building state: the model plus, per interface, the nic it came from. */
+/* Building state: the model plus, per interface, the nic it came from and
+ * that nic's index in sdc:nics. */
 typedef struct build {
     nc_model_t *m;
     const mdata_nic_t *src[MDATA_NICS_MAX];
+    size_t index[MDATA_NICS_MAX];
     int oom;
 } build_t;
 
@@ -171,15 +224,14 @@ static void add_nic(build_t *b, const mdata_nic_t *nic, size_t index)
 {
     nc_model_t *m = b->m;
     nc_iface_t *ifc;
-    const char *name = mdata_nic_interface(nic);
     uint8_t mac[6];
     size_t i;
 
     mdata_nic_mac(nic, mac);
     for (i = 0; i < m->niface; i++) {
         if (memcmp(m->iface[i].macb, mac, 6) == 0) {
-            WARN(b, "nic %zu (%s) repeats the MAC of %s; ignored", index,
-                 mdata_nic_mac_text(nic), m->iface[i].name);
+            WARN(b, "nic %zu (%s) repeats the MAC of nic %zu; ignored",
+                 index, mdata_nic_mac_text(nic), b->index[i]);
             return;
         }
     }
@@ -187,26 +239,7 @@ static void add_nic(build_t *b, const mdata_nic_t *nic, size_t index)
     memset(ifc, 0, sizeof(*ifc));
     memcpy(ifc->macb, mac, 6);
     snprintf(ifc->mac, sizeof(ifc->mac), "%s", mdata_nic_mac_text(nic));
-    if (name != NULL && nc_ifname_valid(name)) {
-        snprintf(ifc->name, sizeof(ifc->name), "%s", name);
-    } else {
-        snprintf(ifc->name, sizeof(ifc->name), "net%u", (unsigned int)index);
-        if (name == NULL)
-            WARN(b, "nic %s has no interface name; calling it %s", ifc->mac,
-                 ifc->name);
-        else
-            WARN(b, "nic %s has an unusable interface name; calling it %s",
-                 ifc->mac, ifc->name);
-    }
-    for (i = 0; i < m->niface; i++) {
-        if (strcmp(m->iface[i].name, ifc->name) == 0) {
-            snprintf(ifc->name, sizeof(ifc->name), "net%u", (unsigned int)index);
-            WARN(b, "nic %s repeats the interface name %s; calling it %s",
-                 ifc->mac, m->iface[i].name, ifc->name);
-            break;
-        }
-    }
-    memcpy(ifc->ifname, ifc->name, sizeof(ifc->ifname));
+    /* The name is chosen once every nic is in (name_ifaces). */
     ifc->mtu = mdata_nic_mtu(nic);
     for (i = 0; i < mdata_nic_ip_count(nic); i++) {
         const mdata_ip_t *ip = mdata_nic_ip_at(nic, i);
@@ -218,11 +251,76 @@ static void add_nic(build_t *b, const mdata_nic_t *nic, size_t index)
         else if (ifc->naddr < MDATA_NIC_IPS_MAX)
             ifc->addr[ifc->naddr++] = *ip;
     }
-    if (ifc->naddr == 0 && !ifc->dhcp4 && !ifc->ipv6_auto)
-        WARN(b, "nic %s (%s) has no addresses; it is only brought up",
-             ifc->name, ifc->mac);
     b->src[m->niface] = nic;
+    b->index[m->niface] = index;
     m->niface++;
+}
+
+/* The interface other than self whose name is the same as name, or
+ * NULL. */
+static const nc_iface_t *name_taken(const nc_model_t *m,
+                                    const nc_iface_t *self, const char *name)
+{
+    size_t i;
+
+    for (i = 0; i < m->niface; i++)
+        if (&m->iface[i] != self && m->iface[i].name[0] != '\0' &&
+            nc_ifname_same(m->iface[i].name, name))
+            return &m->iface[i];
+    return NULL;
+}
+
+/*
+ * Names unique by construction. First every nic whose interface name is
+ * valid, not reserved and not the same as an earlier nic's keeps it; then
+ * each other nic takes the first net<N>, N from its index up, that no nic
+ * has. A fallback therefore never takes a name that a nic keeps.
+ */
+static void name_ifaces(build_t *b)
+{
+    nc_model_t *m = b->m;
+    size_t i, k;
+
+    for (i = 0; i < m->niface; i++) {
+        const char *given = mdata_nic_interface(b->src[i]);
+
+        if (given != NULL && nc_ifname_valid(given) &&
+            !nc_ifname_reserved(given) && name_taken(m, NULL, given) == NULL)
+            snprintf(m->iface[i].name, sizeof(m->iface[i].name), "%s",
+                     given);
+    }
+    for (i = 0; i < m->niface; i++) {
+        nc_iface_t *ifc = &m->iface[i];
+        const char *given = mdata_nic_interface(b->src[i]);
+        char cand[NC_IFNAME_MAX];
+
+        if (ifc->name[0] == '\0') {
+            /* At most niface names are taken: one of these is free. */
+            for (k = b->index[i]; k <= b->index[i] + m->niface; k++) {
+                snprintf(cand, sizeof(cand), "net%zu", k);
+                if (name_taken(m, ifc, cand) == NULL)
+                    break;
+            }
+            memcpy(ifc->name, cand, sizeof(ifc->name));
+            if (given == NULL)
+                WARN(b, "nic %s has no interface name; calling it %s",
+                     ifc->mac, ifc->name);
+            else if (!nc_ifname_valid(given))
+                WARN(b, "nic %s has an unusable interface name; calling it "
+                     "%s", ifc->mac, ifc->name);
+            else if (nc_ifname_reserved(given))
+                WARN(b, "nic %s has the reserved interface name %s; calling "
+                     "it %s", ifc->mac, given, ifc->name);
+            else
+                WARN(b, "nic %s: interface name %s is taken by nic %s; "
+                     "calling it %s", ifc->mac, given,
+                     name_taken(m, ifc, given)->mac, ifc->name);
+        }
+        memcpy(ifc->ifname, ifc->name, sizeof(ifc->ifname));
+        if (ifc->naddr == 0 && !ifc->dhcp4 && !ifc->ipv6_auto)
+            WARN(b, "nic %s (%s) has no addresses; it is only brought up",
+                 ifc->name, ifc->mac);
+    }
 }
 
 /* Index of the interface built from nic, or -1. */
@@ -376,6 +474,14 @@ static void add_route(build_t *b, const mdata_nic_list_t *nics,
         nc_ip_text(&r.dst, 1, dtext);
     }
     r.via = *gw;
+    /* One default route per family, from the primary nic's gateways (as
+     * cloud-init's SmartOS datasource takes it): a second one here would
+     * compete with it, or replace it. */
+    if (r.dst.prefix == 0) {
+        WARN(b, "default route via %s in sdc:routes ignored: the default "
+             "route is the primary nic's gateway", gtext);
+        return;
+    }
     if (mdata_route_is_linklocal(rt)) {
         idx = iface_of(b, mdata_nic_list_find_address(nics, gw));
         if (idx < 0) {
@@ -463,6 +569,7 @@ int nc_model_build(const nc_input_t *in, nc_model_t **out)
         add_nic(&b, mdata_nic_list_at(in->nics, i), i);
     if (b.m->niface == 0)
         WARN(&b, "sdc:nics lists no nic");
+    name_ifaces(&b);
 
     primary = pick_primary(&b);
     if (primary >= 0) {

@@ -9,12 +9,19 @@
  *
  * Rules (see doc/mdata-netcfg.8):
  *  - one interface per nic of sdc:nics, identified by its MAC;
+ *  - names unique by construction: a nic keeps its interface name when it
+ *    is valid, not reserved and not the same (nc_ifname_same) as an
+ *    earlier nic's; else it gets the first free net<N>, N >= its index
+ *    (never a name another nic keeps);
  *  - static addresses keep their prefix; "dhcp" sets dhcp4, "addrconf"
  *    sets ipv6_auto (SLAAC, DHCPv6 when the router asks for it);
- *  - default gateways come only from the primary nic: the first gateway of
- *    each family, kept when that nic has a static address of the family
- *    whose network holds the gateway (or, for IPv6, any static address
- *    when the gateway is link-local, fe80::/10);
+ *  - one default route per family, only from the primary nic: the first
+ *    gateway of each family, kept when that nic has a static address of
+ *    the family whose network holds the gateway (or, for IPv6, any static
+ *    address when the gateway is link-local, fe80::/10). A default route
+ *    (prefix 0) of sdc:routes is ignored with a warning, and a non-primary
+ *    nic's DHCP lease never takes the default route (cloud-init's SmartOS
+ *    datasource also takes only the primary nic's first gateway);
  *  - a route of sdc:routes is attached to the interface that reaches its
  *    gateway: for a link-local route the nic owning the gateway address
  *    (on-link route, no gateway), else the nic with a static network
@@ -48,6 +55,9 @@ typedef struct nc_iface {
     char name[NC_IFNAME_MAX];   /* SmartOS name ("net0"): file names, ids */
     char ifname[NC_IFNAME_MAX]; /* kernel name; equals name until resolved */
     int ifname_resolved;        /* 1 when ifname came from the system */
+    int absent;                 /* the system was searched and has no
+                                   usable interface for this MAC: the
+                                   formats naming interfaces leave it out */
     char mac[NC_MAC_TEXT];      /* lower-case aa:bb:cc:dd:ee:ff */
     uint8_t macb[6];
     int primary;
@@ -118,6 +128,16 @@ size_t nc_iface_count_family(const nc_iface_t *ifc, int family);
 
 /* Safe names: [A-Za-z0-9_.-], 1..15 chars, not starting with '.' or '-'. */
 int nc_ifname_valid(const char *name);
+/* 1 when two interface names would name the same thing somewhere: equal
+ * ignoring case, with '.' and '-' equal to '_' (FreeBSD's rc.conf
+ * variables, case-insensitive file systems). */
+int nc_ifname_same(const char *a, const char *b);
+/* 1 for a name no nic may have: the loopback (lo, lo0), the
+ * /proc/sys/net/ipv{4,6}/conf entries all and default, sysfs'
+ * bonding_masters, and names whose rc.conf variable would be another
+ * interface's setting (ifconfig_DEFAULT, <if>_ipv6, <if>_aliasN,
+ * <if>_aliases, <if>_name, <if>_descr). Compared as nc_ifname_same. */
+int nc_ifname_reserved(const char *name);
 /* RFC 1123 host name (labels of letters, digits, '-'; dots between). */
 int nc_hostname_valid(const char *name);
 

@@ -80,7 +80,7 @@ static void routes(const nc_model_t *m, int fam, nc_buf_t *b)
     int n = 0;
 
     for (i = 0; i < m->niface; i++)
-        for (k = 0; k < m->iface[i].nroute; k++)
+        for (k = 0; k < m->iface[i].nroute && !m->iface[i].absent; k++)
             if (m->iface[i].route[k].dst.family == fam)
                 n++;
     if (n == 0)
@@ -93,7 +93,7 @@ static void routes(const nc_model_t *m, int fam, nc_buf_t *b)
     for (i = 0; i < m->niface; i++) {
         const nc_iface_t *ifc = &m->iface[i];
 
-        for (k = 0; k < ifc->nroute; k++) {
+        for (k = 0; k < ifc->nroute && !ifc->absent; k++) {
             const nc_route_t *r = &ifc->route[k];
 
             if (r->dst.family != fam)
@@ -121,7 +121,12 @@ int nc_render_freebsd(const nc_model_t *m, nc_files_t *out)
     nc_buf_printf(&b, "# %s\n", NC_HEADER);
     if (nc_fqdn(m, fqdn, sizeof(fqdn))[0] != '\0')
         nc_buf_printf(&b, "hostname=\"%s\"\n", fqdn);
+    /* An absent nic (ifname.c) has no interface of its own here. */
+    if (p != NULL && p->absent)
+        p = NULL;
     for (i = 0; i < m->niface; i++) {
+        if (m->iface[i].absent)
+            continue;
         one(&m->iface[i], &b);
         rtsold |= m->iface[i].ipv6_auto;
     }

@@ -101,8 +101,11 @@ static void one(const nc_model_t *m, const nc_iface_t *ifc, nc_buf_t *b)
          * for ifup: an optional nic's client goes to the background. */
         nc_buf_printf(b, "iface %s inet manual\n", ifc->ifname);
         first_opts(m, ifc, b, &st, 1);
-        nc_buf_printf(b, "    up dhclient -4 -nw -pf /run/dhclient.%s.pid "
+        nc_buf_printf(b, "    up dhclient -4 -nw%s -pf /run/dhclient.%s.pid "
                       "-lf /var/lib/dhcp/dhclient.%s.leases %s\n",
+                      nc_model_primary(m) != NULL
+                          ? " -e IF_METRIC=" NC_DHCP_SECONDARY_METRIC
+                          : "",
                       ifc->ifname, ifc->ifname, ifc->ifname);
         nc_buf_printf(b, "    down dhclient -4 -r -pf /run/dhclient.%s.pid "
                       "-lf /var/lib/dhcp/dhclient.%s.leases %s\n",
@@ -133,7 +136,9 @@ int nc_render_ifupdown(const nc_model_t *m, nc_files_t *out)
     nc_buf_init(&b);
     nc_buf_printf(&b, "# %s\n", NC_HEADER);
     nc_buf_puts(&b, "auto lo\niface lo inet loopback\n");
+    /* An absent nic (ifname.c) has no interface of its own here. */
     for (i = 0; i < m->niface; i++)
-        one(m, &m->iface[i], &b);
+        if (!m->iface[i].absent)
+            one(m, &m->iface[i], &b);
     return nc_files_add(out, "interfaces", 0644, &b);
 }

@@ -13,8 +13,13 @@ static const char prologue[] =
     "    \"$@\" || { echo \"mdata-netcfg: failed: $*\" >&2; rc=1; }\n"
     "}\n"
     "dhcp4() {\n"
+    "    # $2: metric of the lease's default route, behind the primary's\n"
     "    if command -v dhclient >/dev/null 2>&1; then\n"
-    "        run dhclient -4 -nw \"$1\"\n"
+    "        if [ -n \"${2:-}\" ]; then\n"
+    "            run dhclient -4 -nw -e \"IF_METRIC=$2\" \"$1\"\n"
+    "        else\n"
+    "            run dhclient -4 -nw \"$1\"\n"
+    "        fi\n"
     "    elif command -v udhcpc >/dev/null 2>&1; then\n"
     "        run udhcpc -b -i \"$1\"\n"
     "    else\n"
@@ -35,7 +40,7 @@ static const char prologue[] =
     "    fi\n"
     "}\n";
 
-static void link_up(const nc_iface_t *ifc, nc_buf_t *b)
+static void link_up(const nc_model_t *m, const nc_iface_t *ifc, nc_buf_t *b)
 {
     char t[MDATA_IP_TEXT_MAX];
     size_t i;
@@ -63,7 +68,9 @@ static void link_up(const nc_iface_t *ifc, nc_buf_t *b)
     if (ifc->dhcp4) {
         nc_buf_puts(b, "dhcp4 ");
         nc_sh_quote(b, ifc->ifname);
-        nc_buf_puts(b, "\n");
+        nc_buf_puts(b, !ifc->primary && nc_model_primary(m) != NULL
+                           ? " " NC_DHCP_SECONDARY_METRIC "\n"
+                           : "\n");
     }
 }
 
@@ -88,12 +95,16 @@ int nc_render_ip(const nc_model_t *m, nc_files_t *out)
     nc_buf_init(&b);
     nc_buf_printf(&b, "#!/bin/sh\n# %s\n", NC_HEADER);
     nc_buf_puts(&b, prologue);
+    /* An absent nic (ifname.c) has no interface of its own here. */
     for (i = 0; i < m->niface; i++)
-        link_up(&m->iface[i], &b);
+        if (!m->iface[i].absent)
+            link_up(m, &m->iface[i], &b);
     nc_buf_puts(&b, "\n# Routes\n");
     for (i = 0; i < m->niface; i++) {
         const nc_iface_t *ifc = &m->iface[i];
 
+        if (ifc->absent)
+            continue;
         if (ifc->has_gw4)
             route(ifc, "default", nc_ip_text(&ifc->gw4, 0, g), 0, &b);
         if (ifc->has_gw6)
@@ -102,7 +113,7 @@ int nc_render_ip(const nc_model_t *m, nc_files_t *out)
     for (i = 0; i < m->niface; i++) {
         const nc_iface_t *ifc = &m->iface[i];
 
-        for (k = 0; k < ifc->nroute; k++) {
+        for (k = 0; k < ifc->nroute && !ifc->absent; k++) {
             const nc_route_t *r = &ifc->route[k];
 
             route(ifc, nc_ip_text(&r->dst, 1, t),

@@ -71,6 +71,28 @@ static void test_model_names(void)
     CU_ASSERT(!nc_ifname_valid("a/b"));
     CU_ASSERT(!nc_ifname_valid("0123456789abcdef")); /* 16 > IFNAMSIZ-1 */
     CU_ASSERT(!nc_ifname_valid("a'b"));
+    /* the same for rc.conf or a case-insensitive file system */
+    CU_ASSERT(nc_ifname_same("vtnet0.1", "vtnet0_1"));
+    CU_ASSERT(nc_ifname_same("vtnet0-1", "VTNET0.1"));
+    CU_ASSERT(!nc_ifname_same("net1", "net10"));
+    CU_ASSERT(!nc_ifname_same("net1", "net2"));
+    CU_ASSERT(nc_ifname_reserved("lo"));
+    CU_ASSERT(nc_ifname_reserved("LO0"));
+    CU_ASSERT(nc_ifname_reserved("all"));
+    CU_ASSERT(nc_ifname_reserved("DEFAULT"));
+    CU_ASSERT(nc_ifname_reserved("bonding_masters"));
+    CU_ASSERT(nc_ifname_reserved("em0_ipv6"));
+    CU_ASSERT(nc_ifname_reserved("em0.alias12"));
+    CU_ASSERT(nc_ifname_reserved("em0_alias"));
+    CU_ASSERT(nc_ifname_reserved("em0-aliases"));
+    CU_ASSERT(nc_ifname_reserved("em0_name"));
+    CU_ASSERT(nc_ifname_reserved("em0_descr"));
+    CU_ASSERT(!nc_ifname_reserved("ipv6"));      /* no interface before */
+    CU_ASSERT(!nc_ifname_reserved("_name"));
+    CU_ASSERT(!nc_ifname_reserved("em0_alias1x"));
+    CU_ASSERT(!nc_ifname_reserved("eth0"));
+    CU_ASSERT(!nc_ifname_reserved("lo1"));
+    CU_ASSERT(!nc_ifname_reserved("vtnet0.100"));
 }
 
 static void test_model_buf_and_quote(void)
@@ -175,6 +197,59 @@ static void test_model_odd_data_warns(void)
     nc_model_free(m);
 }
 
+/* Fallback names never take a name another nic keeps, whatever the
+ * order; reserved and same-for-rc.conf names are replaced. */
+static void test_model_unique_names(void)
+{
+    nc_model_t *m = build(
+        "[{\"interface\":\"net1\",\"mac\":\"aa:bb:cc:00:01:01\",\"ips\":"
+        "[\"10.0.0.2/24\"],\"gateways\":[\"10.0.0.1\"],\"primary\":true},"
+        "{\"mac\":\"aa:bb:cc:00:01:02\",\"ips\":[\"dhcp\"]},"
+        "{\"interface\":\"lo\",\"mac\":\"aa:bb:cc:00:01:03\",\"ips\":[]},"
+        "{\"interface\":\"net2\",\"mac\":\"aa:bb:cc:00:01:04\",\"ips\":[]},"
+        "{\"interface\":\"NET2\",\"mac\":\"aa:bb:cc:00:01:05\",\"ips\":[]},"
+        "{\"interface\":\"a.b\",\"mac\":\"aa:bb:cc:00:01:06\",\"ips\":[]},"
+        "{\"interface\":\"a_b\",\"mac\":\"aa:bb:cc:00:01:07\",\"ips\":[]}]",
+        NULL, NULL);
+    static const char *const want[] = {"net1", "net3", "net4", "net2",
+                                       "net5", "a.b", "net6"};
+    size_t i, k;
+
+    CU_ASSERT_EQUAL_FATAL(m->niface, 7);
+    for (i = 0; i < m->niface; i++) {
+        CU_ASSERT_STRING_EQUAL(m->iface[i].name, want[i]);
+        CU_ASSERT_STRING_EQUAL(m->iface[i].ifname, want[i]);
+        CU_ASSERT(!nc_ifname_reserved(m->iface[i].name));
+        for (k = 0; k < i; k++)
+            CU_ASSERT(!nc_ifname_same(m->iface[i].name, m->iface[k].name));
+    }
+    /* the dhcp nic is not the primary: not required for "online" */
+    CU_ASSERT(m->iface[1].optional && !m->iface[0].optional);
+    nc_model_free(m);
+}
+
+/* One default route per family: the primary's gateway; defaults of
+ * sdc:routes are ignored with a warning. */
+static void test_model_one_default(void)
+{
+    nc_model_t *m = build(
+        "[{\"interface\":\"net0\",\"mac\":\"aa:bb:cc:00:02:01\",\"ips\":"
+        "[\"10.0.0.2/24\"],\"gateways\":[\"10.0.0.1\"],\"primary\":true},"
+        "{\"interface\":\"net1\",\"mac\":\"aa:bb:cc:00:02:02\",\"ips\":"
+        "[\"10.1.0.2/24\",\"fd00::2/64\"]}]",
+        "[{\"linklocal\":false,\"dst\":\"0.0.0.0/0\",\"gateway\":\"10.1.0.1\"},"
+        "{\"linklocal\":false,\"dst\":\"::/0\",\"gateway\":\"fd00::1\"},"
+        "{\"linklocal\":false,\"dst\":\"0.0.0.0/1\",\"gateway\":\"10.1.0.1\"}]",
+        NULL);
+
+    CU_ASSERT(m->iface[0].has_gw4 && !m->iface[0].has_gw6);
+    CU_ASSERT(!m->iface[1].has_gw4 && !m->iface[1].has_gw6);
+    CU_ASSERT_EQUAL_FATAL(m->iface[1].nroute, 1); /* 0.0.0.0/1 only */
+    CU_ASSERT_EQUAL(m->iface[1].route[0].dst.prefix, 1);
+    CU_ASSERT_EQUAL(m->nwarn, 2);
+    nc_model_free(m);
+}
+
 static void test_model_errors(void)
 {
     nc_model_t *m = (nc_model_t *)1;
@@ -247,6 +322,8 @@ static CU_TestInfo model_tests[] = {
     {"test_model_buf_and_quote", test_model_buf_and_quote},
     {"test_model_rules", test_model_rules},
     {"test_model_odd_data_warns", test_model_odd_data_warns},
+    {"test_model_unique_names", test_model_unique_names},
+    {"test_model_one_default", test_model_one_default},
     {"test_model_errors", test_model_errors},
     {"test_model_render_empty", test_model_render_empty},
     {"test_model_output_dir", test_model_output_dir},

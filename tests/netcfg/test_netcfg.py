@@ -50,9 +50,13 @@ def case_input(case):
     return path if os.path.exists(path) else os.path.join(CASES, case)
 
 
+def has_ifnames(case):
+    return os.path.exists(os.path.join(CASES, case, "ifnames"))
+
+
 def make_sysfs(case, root):
     """A fake /sys/class/net from the case's "ifnames" file (MAC NAME
-    lines); empty when the case has none, so names fall back."""
+    lines); empty when the case has none."""
     sysfs = os.path.join(root, "sysfs")
     os.makedirs(sysfs, exist_ok=True)
     path = os.path.join(CASES, case, "ifnames")
@@ -73,9 +77,12 @@ def run(args, **kw):
 def render(case, fmt, tmp_path):
     os.makedirs(tmp_path, exist_ok=True)
     out = tmp_path / fmt
-    sysfs = make_sysfs(case, str(tmp_path))
-    r = run(["-f", fmt, "--from-file", case_input(case), "--sysfs", sysfs,
-             "-o", str(out)])
+    # A case with "ifnames" is a live system; one without is rendered
+    # offline (SmartOS names).
+    live = ["--sysfs", make_sysfs(case, str(tmp_path))] \
+        if has_ifnames(case) else []
+    r = run(["-f", fmt, "--from-file", case_input(case), "-o", str(out)] +
+            live)
     assert r.returncode == 0, r.stderr
     return out, r.stderr
 
@@ -478,8 +485,15 @@ def test_ifname_resolution(tmp_path):
     r = run(["-f", "ip", "--from-file", case_input("d1-zone-routes"),
              "--sysfs", str(empty)])
     assert r.returncode == 0
+    # Looking at a system without the nics: both are left out.
     assert "no interface with MAC aa:bb:cc:12:34:57" in r.stderr
+    assert "dev '" not in r.stdout
+    r = run(["-f", "ip", "--from-file", case_input("d1-zone-routes")])
+    assert r.returncode == 0 and "rendering offline" in r.stderr
     assert "dev 'net1' scope link" in r.stdout
+    r = run(["-f", "ip", "--from-file", case_input("d1-zone-routes"),
+             "--sysfs", str(tmp_path / "missing")])
+    assert r.returncode == 1 and "cannot read --sysfs" in r.stderr
 
 
 def test_warnings_on_stderr_and_quiet():
@@ -654,7 +668,7 @@ def test_ifname_without_sysfs(tmp_path):
     r = subprocess.run(
         ["unshare", "-m", "sh", "-c",
          "mount -t tmpfs tmpfs /sys/class && exec \"$@\"", "sh", BIN,
-         "-f", "ip", "--from-file", str(d)],
+         "-f", "ip", "--from-file", str(d), "--sysfs", "/sys/class/net"],
         capture_output=True, text=True, timeout=30)
     if "mount" in r.stderr and r.returncode != 0:
         pytest.skip("cannot hide /sys/class here: %s" % r.stderr.strip())

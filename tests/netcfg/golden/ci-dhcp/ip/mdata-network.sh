@@ -6,8 +6,13 @@ run() {
     "$@" || { echo "mdata-netcfg: failed: $*" >&2; rc=1; }
 }
 dhcp4() {
+    # $2: metric of the lease's default route, behind the primary's
     if command -v dhclient >/dev/null 2>&1; then
-        run dhclient -4 -nw "$1"
+        if [ -n "${2:-}" ]; then
+            run dhclient -4 -nw -e "IF_METRIC=$2" "$1"
+        else
+            run dhclient -4 -nw "$1"
+        fi
     elif command -v udhcpc >/dev/null 2>&1; then
         run udhcpc -b -i "$1"
     else
@@ -38,7 +43,7 @@ run ip addr replace 8.12.42.51/24 dev 'net0'
 run ip link set dev 'net1' mtu 1500
 ipv6_ra 'net1' 0 0
 run ip link set dev 'net1' up
-dhcp4 'net1'
+dhcp4 'net1' 1024
 
 # Routes
 run ip route replace default via 8.12.42.1 dev 'net0'

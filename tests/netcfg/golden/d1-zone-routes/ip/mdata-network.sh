@@ -6,8 +6,13 @@ run() {
     "$@" || { echo "mdata-netcfg: failed: $*" >&2; rc=1; }
 }
 dhcp4() {
+    # $2: metric of the lease's default route, behind the primary's
     if command -v dhclient >/dev/null 2>&1; then
-        run dhclient -4 -nw "$1"
+        if [ -n "${2:-}" ]; then
+            run dhclient -4 -nw -e "IF_METRIC=$2" "$1"
+        else
+            run dhclient -4 -nw "$1"
+        fi
     elif command -v udhcpc >/dev/null 2>&1; then
         run udhcpc -b -i "$1"
     else
@@ -41,7 +46,7 @@ run ip addr replace 172.20.1.2/24 dev 'eth1'
 # SmartOS nic net2, MAC aa:bb:cc:12:34:58
 ipv6_ra 'eth2' 0 0
 run ip link set dev 'eth2' up
-dhcp4 'eth2'
+dhcp4 'eth2' 1024
 
 # Routes
 run ip route replace default via 172.19.1.1 dev 'eth0'

@@ -6,8 +6,13 @@ run() {
     "$@" || { echo "mdata-netcfg: failed: $*" >&2; rc=1; }
 }
 dhcp4() {
+    # $2: metric of the lease's default route, behind the primary's
     if command -v dhclient >/dev/null 2>&1; then
-        run dhclient -4 -nw "$1"
+        if [ -n "${2:-}" ]; then
+            run dhclient -4 -nw -e "IF_METRIC=$2" "$1"
+        else
+            run dhclient -4 -nw "$1"
+        fi
     elif command -v udhcpc >/dev/null 2>&1; then
         run udhcpc -b -i "$1"
     else
@@ -37,11 +42,6 @@ run ip addr replace 10.1.0.5/24 dev 'vtnet0'
 ipv6_ra 'vtnet1.5' 0 0
 run ip link set dev 'vtnet1.5' up
 run ip addr replace 10.2.0.5/24 dev 'vtnet1.5'
-
-# SmartOS nic net3, MAC 90:b8:d0:00:00:63
-ipv6_ra 'net3' 0 0
-run ip link set dev 'net3' up
-run ip addr replace 10.3.0.5/24 dev 'net3'
 
 # Routes
 run ip route replace default via 10.1.0.1 dev 'vtnet0'

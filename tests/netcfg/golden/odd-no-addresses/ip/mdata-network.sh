@@ -6,8 +6,13 @@ run() {
     "$@" || { echo "mdata-netcfg: failed: $*" >&2; rc=1; }
 }
 dhcp4() {
+    # $2: metric of the lease's default route, behind the primary's
     if command -v dhclient >/dev/null 2>&1; then
-        run dhclient -4 -nw "$1"
+        if [ -n "${2:-}" ]; then
+            run dhclient -4 -nw -e "IF_METRIC=$2" "$1"
+        else
+            run dhclient -4 -nw "$1"
+        fi
     elif command -v udhcpc >/dev/null 2>&1; then
         run udhcpc -b -i "$1"
     else
@@ -37,10 +42,6 @@ run ip addr replace 10.1.0.5/24 dev 'eth0'
 run ip link set dev 'eth1' mtu 9000
 ipv6_ra 'eth1' 0 0
 run ip link set dev 'eth1' up
-
-# SmartOS nic net2, MAC 90:b8:d0:00:00:33
-ipv6_ra 'net2' 0 0
-run ip link set dev 'net2' up
 
 # Routes
 run ip route replace default via 10.1.0.1 dev 'eth0'

@@ -6,8 +6,13 @@ run() {
     "$@" || { echo "mdata-netcfg: failed: $*" >&2; rc=1; }
 }
 dhcp4() {
+    # $2: metric of the lease's default route, behind the primary's
     if command -v dhclient >/dev/null 2>&1; then
-        run dhclient -4 -nw "$1"
+        if [ -n "${2:-}" ]; then
+            run dhclient -4 -nw -e "IF_METRIC=$2" "$1"
+        else
+            run dhclient -4 -nw "$1"
+        fi
     elif command -v udhcpc >/dev/null 2>&1; then
         run udhcpc -b -i "$1"
     else

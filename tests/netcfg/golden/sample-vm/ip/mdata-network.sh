@@ -6,8 +6,13 @@ run() {
     "$@" || { echo "mdata-netcfg: failed: $*" >&2; rc=1; }
 }
 dhcp4() {
+    # $2: metric of the lease's default route, behind the primary's
     if command -v dhclient >/dev/null 2>&1; then
-        run dhclient -4 -nw "$1"
+        if [ -n "${2:-}" ]; then
+            run dhclient -4 -nw -e "IF_METRIC=$2" "$1"
+        else
+            run dhclient -4 -nw "$1"
+        fi
     elif command -v udhcpc >/dev/null 2>&1; then
         run udhcpc -b -i "$1"
     else
@@ -44,7 +49,7 @@ run ip addr replace 10.210.1.217/24 dev 'ens4'
 # SmartOS nic net2, MAC 90:b8:d0:0a:51:31
 ipv6_ra 'ens5' 0 0
 run ip link set dev 'ens5' up
-dhcp4 'ens5'
+dhcp4 'ens5' 1024
 
 # Routes
 run ip route replace default via 192.0.2.1 dev 'ens3'
