@@ -117,6 +117,18 @@ typedef struct mdata_error {
  * Accepts NULL. */
 MDATA_EXPORT void mdata_free(void *ptr);
 
+/*
+ * Text from the host made safe to print for a person: C0 controls except
+ * LF, DEL and stray bytes that are not UTF-8 become \xNN; C1 controls
+ * written in UTF-8 become \u0080..\u009f; valid UTF-8 text stays as it is.
+ * Writes at most cap - 1 bytes plus a NUL (whole escapes and characters
+ * only) and returns the length the whole text needs, like snprintf. The
+ * library applies it to every mdata_error_t text (host FAILURE messages
+ * included); values are never altered.
+ */
+MDATA_EXPORT size_t mdata_text_escape(const void *text, size_t len, char *out,
+                                      size_t cap);
+
 /* ------------------------------------------------------------------ */
 /* Codec: pure functions, no I/O, no clock                             */
 /* ------------------------------------------------------------------ */

@@ -14,6 +14,10 @@
 #define JUNK_LINE "#mdata-emu junk line (fault injection)\n"
 /* Payload of the wrong-id frame: a client that ignores ids returns it. */
 #define WRONGID_TEXT "mdata-emu: reply to another request"
+/* A compromised host's FAILURE message: clear screen, retitle the window,
+ * BEL, a C1 CSI in UTF-8 and as a bare byte, DEL, a second line. */
+#define HOSTILE_TEXT                                                          \
+    "\x1b[2J\x1b]0;pwned\x07 \xc2\x9b" "31mred\x9b" "0m\x7f\nsecond line"
 
 static int parse_num(const char *v, unsigned *out, int positive)
 {
@@ -42,6 +46,7 @@ static int parse_item(fault_cfg_t *cfg, char *item, char *err, size_t errlen)
         {"corrupt", &cfg->corrupt, 1},
         {"junk", &cfg->junk, 1},
         {"wrongid", &cfg->wrongid, 1},
+        {"hostile", &cfg->hostile, 1},
         {"delay", &cfg->delay_ms, 0},
         {"ignore-probes", &cfg->ignore_probes, 0},
         {"hangup", &cfg->hangup, 1},
@@ -79,7 +84,7 @@ static int parse_item(fault_cfg_t *cfg, char *item, char *err, size_t errlen)
     }
     snprintf(err, errlen,
              "unknown fault '%s' (known: drop=N corrupt=N junk=N wrongid=N "
-             "delay=MS bytewise[=MS] v1only ignore-probes=N hangup=N crlf)",
+             "hostile=N delay=MS bytewise[=MS] v1only ignore-probes=N hangup=N crlf)",
              item);
     return -1;
 }
@@ -166,7 +171,14 @@ void fault_shape_reply(const fault_cfg_t *cfg, fault_state_t *st,
         buf_free(&id);
         buf_free(&frame);
     }
-    if (every(cfg->corrupt, nth) && len >= 2) {
+    if (every(cfg->hostile, nth)) {
+        buf_t frame = {0};
+
+        host_format_v2(reqid, "FAILURE", HOSTILE_TEXT, strlen(HOSTILE_TEXT),
+                       &frame);
+        put(cfg, wire, frame.p, frame.len);
+        buf_free(&frame);
+    } else if (every(cfg->corrupt, nth) && len >= 2) {
         /* flip the low bit of the body's last character: still one line
          * of printable text, but its CRC no longer matches */
         char *copy = xmalloc(len);

@@ -13,6 +13,8 @@ typedef struct fault_cfg {
     unsigned corrupt;       /* corrupt=N: flip a bit in every Nth V2 reply */
     unsigned junk;          /* junk=N: a junk line before every Nth V2 reply */
     unsigned wrongid;       /* wrongid=N: a frame with another id before it */
+    unsigned hostile;       /* hostile=N: every Nth V2 reply a FAILURE whose
+                               message holds terminal control sequences */
     unsigned delay_ms;      /* delay=MS: every reply MS ms late */
     int bytewise;           /* bytewise[=MS]: replies one byte per write */
     unsigned bytewise_gap;  /*   ... MS apart (default 1) */

@@ -79,6 +79,16 @@ static int emit(const nc_model_t *model, const nc_format_t *fmt,
     return rc;
 }
 
+/* A message that may quote the host's strings (interface names, the
+ * parsers' words), with its control characters shown escaped. */
+static void say(const char *what, const char *text)
+{
+    char buf[1024];
+
+    mdata_text_escape(text, strlen(text), buf, sizeof(buf));
+    fprintf(stderr, "mdata-netcfg: %s%s\n", what, buf);
+}
+
 static void usage(FILE *fp)
 {
     const nc_format_t *f;
@@ -237,7 +247,7 @@ int main(int argc, char **argv)
         rc = nc_model_from_raw(&raw, &model, why, sizeof(why));
     nc_raw_free(&raw);
     if (rc != 0) {
-        fprintf(stderr, "mdata-netcfg: %s\n", why);
+        say("", why);
         return 1;
     }
     needs_ifname = fmt->needs_ifname;
@@ -264,7 +274,7 @@ int main(int argc, char **argv)
     }
     if (!quiet)
         for (i = 0; i < model->nwarn; i++)
-            fprintf(stderr, "mdata-netcfg: warning: %s\n", model->warn[i]);
+            say("warning: ", model->warn[i]);
 
     rc = emit(model, fmt, outdir, prune, verbose, why, sizeof(why));
     for (i = 0; i < nalso && rc == 0; i++)
@@ -272,7 +282,7 @@ int main(int argc, char **argv)
                   sizeof(why));
     nc_model_free(model);
     if (rc != 0) {
-        fprintf(stderr, "mdata-netcfg: %s\n", why);
+        say("", why);
         return 1;
     }
     return 0;

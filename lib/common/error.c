@@ -1,6 +1,7 @@
 /* The error table turned into names and messages; error detail filling. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "common/common.h"
 
@@ -38,14 +39,17 @@ int mdata__error(mdata_error_t *err, int code, int sys_errno, size_t position,
                  const char *fmt, ...)
 {
     if (err != NULL) {
+        char raw[sizeof(err->text)];
         va_list ap;
 
         err->code = code;
         err->sys_errno = sys_errno;
         err->position = position;
         va_start(ap, fmt);
-        vsnprintf(err->text, sizeof(err->text), fmt, ap);
+        vsnprintf(raw, sizeof(raw), fmt, ap);
         va_end(ap);
+        /* messages quote the host's words: keep its controls harmless */
+        mdata_text_escape(raw, strlen(raw), err->text, sizeof(err->text));
     }
     return code;
 }

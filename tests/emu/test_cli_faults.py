@@ -1,5 +1,6 @@
 """mdata-emu's command line: VM.json errors, signals, --save, --connect,
 --transcript, and every --fault verifiably happening."""
+import base64
 import datetime
 import json
 import os
@@ -238,6 +239,20 @@ def test_fault_wrongid(start_emu):
     assert crc_ok(other)
     assert other.split()[3] == b"543210ed" and other.split()[3] != b"abcdef12"
     c.expect(HOST_REPLY)
+
+
+def test_fault_hostile(start_emu):
+    e = start_emu(D1, "--fault", "hostile=2")
+    c = e.connect()
+    c.exchange(GET_HOST, HOST_REPLY)
+    c.send(GET_HOST)
+    evil = c.recv_line()
+    assert crc_ok(evil)
+    f = evil.split()
+    assert f[3:5] == [b"abcdef12", b"FAILURE"]
+    msg = base64.b64decode(f[5])
+    assert msg.startswith(b"\x1b[2J\x1b]0;pwned\x07 \xc2\x9b31m") and b"\x7f\n" in msg
+    c.exchange(GET_HOST, HOST_REPLY)
 
 
 def test_fault_delay(start_emu, tmp_path):

@@ -25,6 +25,7 @@ class Result:
         self.code = proc.returncode
         self.out = proc.stdout
         self.err = proc.stderr.decode(errors="replace")
+        self.err_bytes = proc.stderr
 
     def __repr__(self):
         return "Result(code=%r, out=%r, err=%r)" % (self.code, self.out, self.err)

@@ -264,6 +264,40 @@ def test_service_slow_to_answer_is_waited_for(start_emu, write_vm):
     assert "waiting for the metadata service on " + d in r.err
 
 
+# ---- terminal safety: the host's text is escaped, values are not ---------
+
+def no_terminal_controls(data):
+    """No C0 control but LF, no DEL, no C1 (raw or UTF-8) in data."""
+    text = data.decode("utf-8", errors="surrogateescape")
+    return not [c for c in text if (ord(c) < 0x20 and c != "\n") or
+                0x7f <= ord(c) <= 0x9f or 0xdc80 <= ord(c) <= 0xdcff]
+
+
+def test_host_failure_message_is_escaped(host, write_vm):
+    d = host(write_vm(VM), "--fault", "hostile=1")
+    r = run_tool("mdata-get", "plain", device=d)
+    assert (r.code, r.out) == (2, b"")
+    assert no_terminal_controls(r.err_bytes), r.err_bytes
+    assert r.err_bytes == (b"Error getting metadata for key 'plain': "
+                           b"\\x1b[2J\\x1b]0;pwned\\x07 \\u009b31mred\\x9b0m\\x7f\n"
+                           b"second line\n")
+    r = run_tool("mdata-list", device=d)
+    assert r.code == 2 and no_terminal_controls(r.err_bytes), r.err_bytes
+    assert "\\x1b[2J" in r.err
+
+
+def test_values_with_controls_stay_exact_and_trace_is_escaped(host, write_vm):
+    evil = "\x1b]0;pwned\x07\x1b[2J\u009b\x7fok"
+    vm = dict(VM, customer_metadata={"evil": evil})
+    for fault in ([], ["--fault", "v1only"]):
+        d = host(write_vm(vm), *fault)
+        r = run_tool("mdata-get", "-v", "evil", device=d)
+        assert (r.code, r.out) == (0, evil.encode() + b"\n"), r
+        assert no_terminal_controls(r.err_bytes), r.err_bytes
+    # V1 carries the value as raw text: the trace shows it escaped
+    assert "<- \\x1b]0;pwned\\x07\\x1b[2J\\xc2\\x9b\\x7fok" in r.err, r.err
+
+
 def test_verbose_shows_the_exchange_and_counters(dev):
     r = run_tool("mdata-get", "-v", "plain", device=dev)
     assert (r.code, r.out) == (0, b"hello\n")
