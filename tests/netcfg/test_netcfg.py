@@ -699,3 +699,34 @@ def test_prune(fmt, stale, mine, tmp_path):
     assert (out / mine).exists() and (out / "other.conf").exists()
     assert len([n for n in os.listdir(out) if n.startswith("10-mdata-net")
                 or n.startswith("mdata-net")]) == 3
+
+
+# --- terminal safety: host strings in warnings and errors -------------
+
+def test_host_strings_reach_stderr_escaped(tmp_path):
+    """Control characters in the host's strings (an interface name, a
+    route gateway, the hostname, broken JSON) never reach stderr raw."""
+    def clean(data):
+        text = data.decode("utf-8", errors="surrogateescape")
+        return not [c for c in text if (ord(c) < 0x20 and c != "\n") or
+                    0x7f <= ord(c) <= 0x9f or 0xdc80 <= ord(c) <= 0xdcff]
+
+    d = tmp_path / "md"
+    os.makedirs(d)
+    (d / "sdc:nics").write_bytes(
+        b'[{"interface":"\\u001b[2Jnet0","mac":"aa:bb:cc:00:00:01",'
+        b'"ips":["10.0.0.2/24"],"primary":true}]')
+    (d / "sdc:routes").write_bytes(
+        b'[{"dst":"10.1.0.0/16","gateway":"\\u001b]0;pwned\\u0007\xc2\x9b"}]')
+    (d / "sdc:hostname").write_bytes(b"web\x1b[31m01")
+    r = subprocess.run([BIN, "-f", "json", "--from-file", str(d)],
+                       capture_output=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert b"unusable interface name" in r.stderr
+    assert b"sdc:routes ignored: routes[0].gateway: " in r.stderr
+    assert clean(r.stderr), r.stderr
+    (d / "sdc:nics").write_bytes(b'[{"mac":"\x1b[2J\x9b\x7f"}]')
+    r = subprocess.run([BIN, "--from-file", str(d)], capture_output=True,
+                       timeout=60)
+    assert r.returncode == 1 and b"sdc:nics" in r.stderr
+    assert clean(r.stderr), r.stderr
