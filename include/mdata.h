@@ -344,8 +344,11 @@ MDATA_EXPORT int mdata_options_set_device(mdata_options_t *opts,
  * 1 .. 86400000. */
 MDATA_EXPORT int mdata_options_set_timeout_ms(mdata_options_t *opts,
                                               uint64_t ms);
-/* How long one attempt of a GET or KEYS waits for its reply before the
- * line is resynchronised and the request retried. Default 3000 ms. */
+/* How long the first attempt of a GET or KEYS waits for its reply before
+ * the line is resynchronised and the request retried. Default 3000 ms.
+ * Each later attempt waits twice as long, the last twice that again (the
+ * total deadline ends any attempt); a reply to any earlier attempt still
+ * completes the request. */
 MDATA_EXPORT int mdata_options_set_attempt_timeout_ms(mdata_options_t *opts,
                                                       uint64_t ms);
 /* The same for PUT and DELETE, which the host answers only after an update
@@ -561,6 +564,8 @@ typedef enum mdata_counter {
     MDATA_COUNTER_TOO_BIG,      /* lines or values over max_reply */
     MDATA_COUNTER_BYTES_IN,
     MDATA_COUNTER_BYTES_OUT,
+    MDATA_COUNTER_LATE,         /* requests completed by the reply to an
+                                   attempt already given up on */
     MDATA_COUNTER_COUNT_        /* number of counters, not a counter */
 } mdata_counter_t;
 

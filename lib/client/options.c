@@ -154,7 +154,7 @@ const char *mdata_counter_name(mdata_counter_t which)
     static const char *const names[] = {
         "requests", "attempts",  "retries",   "timeouts",
         "resyncs",  "crc_errors", "bad_lines", "stale",
-        "too_big",  "bytes_in",  "bytes_out",
+        "too_big",  "bytes_in",  "bytes_out",  "late",
     };
     _Static_assert(MDATA__ARRAY_SIZE(names) == MDATA_COUNTER_COUNT_,
                    "one name per counter");

@@ -2,7 +2,8 @@
  * V2 frames: "V2 <len> <crc> <reqid> <CODE>[ <base64>]\n".
  * len and crc cover the body "<reqid> <CODE>[ <base64>]" as transmitted.
  * The encoder writes exactly what the host expects (%08x CRC, no trailing
- * space); the parser is strict, so any corruption is noticed and classified.
+ * space); the parser is strict, so any corruption is noticed and classified
+ * (its one leniency: the CRC's hex digits may be upper case).
  */
 #include <string.h>
 
@@ -130,6 +131,18 @@ int mdata_frame_encode(const char *reqid, const char *code, const void *payload,
     return 0;
 }
 
+/* The value of a hex digit of either case, or -1. */
+static int hex_digit(int c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
 static int frame_error(mdata_error_t *err, int code, size_t pos,
                        const char *what)
 {
@@ -164,14 +177,17 @@ int mdata_frame_parse(const char *line, size_t len, uint8_t *payload_buf,
         return frame_error(err, MDATA_EFRAME, i, "expected one space after "
                                                  "the length");
     i++;
-    /* CRC: exactly 8 lower-case hex digits, as the host writes it. */
+    /* CRC: exactly 8 hex digits. The host writes lower case; upper case
+     * is accepted too (the value must still match), as a peer that prints
+     * it so is no less sure of its bytes. */
     for (n = 0; n < 8; n++, i++) {
         int c = i < len ? (unsigned char)line[i] : -1;
+        int d = hex_digit(c);
 
-        if (!mdata__is_lower_hex(c))
+        if (d < 0)
             return frame_error(err, MDATA_EFRAME, i, "checksum is not 8 "
-                                                     "lower-case hex digits");
-        crc = crc << 4 | (uint32_t)(c <= '9' ? c - '0' : c - 'a' + 10);
+                                                     "hex digits");
+        crc = crc << 4 | (uint32_t)d;
     }
     if (i >= len || line[i] != ' ')
         return frame_error(err, MDATA_EFRAME, i, "expected one space after "

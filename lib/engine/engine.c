@@ -85,6 +85,7 @@ void mdata__engine_free(mdata__engine_t *e)
     list_free(&e->inflight);
     list_free(&e->done);
     req_free(e->taken);
+    mdata__reqid_table_free(e);
     mdata_decoder_free(e->dec);
     mdata_v1_reply_free(e->v1);
     free(e->out);
@@ -137,6 +138,7 @@ void mdata__req_move(mdata__engine_t *e, mdata__req_t *r, int where)
 void mdata__req_finish(mdata__engine_t *e, mdata__req_t *r, int status,
                        uint8_t *val, size_t len)
 {
+    mdata__reqid_forget(e, r); /* later replies to it are stale */
     free(r->val);
     r->val = val;
     r->val_len = val != NULL ? len : 0;
@@ -214,11 +216,29 @@ const char *mdata__engine_output(const mdata__engine_t *e, size_t *len)
     return e->out != NULL ? e->out + e->out_start : "";
 }
 
-static uint64_t attempt_ms(const mdata__engine_t *e, const mdata__req_t *r)
+/*
+ * How long the current attempt of r waits for its reply, from now: the
+ * configured wait doubled for every attempt before it (3, 6, 12 s ...),
+ * so a host that needs longer than the first wait still gets an attempt
+ * long enough; the last attempt doubles once more, so that it takes what
+ * is left of the total deadline, unless that is a day (tools without -t),
+ * in which case a silent host is still given up on. The total deadline
+ * cuts any attempt short.
+ */
+uint64_t mdata__attempt_wait(const mdata__engine_t *e, const mdata__req_t *r,
+                             uint64_t now)
 {
-    return r->op == MDATA__OP_PUT || r->op == MDATA__OP_DELETE
-               ? e->cfg.write_attempt_ms
-               : e->cfg.read_attempt_ms;
+    uint64_t w = r->op == MDATA__OP_PUT || r->op == MDATA__OP_DELETE
+                     ? e->cfg.write_attempt_ms
+                     : e->cfg.read_attempt_ms;
+    uint64_t left = r->deadline > now ? r->deadline - now : 0;
+    unsigned doublings = r->attempts > 0 ? r->attempts - 1 : 0, i;
+
+    if (r->attempts >= e->cfg.max_attempts)
+        doublings++;
+    for (i = 0; i < doublings && w < left; i++)
+        w *= 2;
+    return w < left ? w : left;
 }
 
 void mdata__engine_output_done(mdata__engine_t *e, size_t n, uint64_t now)
@@ -238,7 +258,7 @@ void mdata__engine_output_done(mdata__engine_t *e, size_t n, uint64_t now)
     for (r = e->inflight.head; r != NULL; r = r->next) {
         if (!r->written && r->out_end <= pos) {
             r->written = 1;
-            r->attempt_deadline = now + attempt_ms(e, r);
+            r->attempt_deadline = now + mdata__attempt_wait(e, r, now);
             mdata__due(e, r->attempt_deadline);
         }
     }
@@ -508,6 +528,7 @@ void mdata__attempt_lost(mdata__engine_t *e, mdata__req_t *r, uint64_t now)
 void mdata__attempt_failed(mdata__engine_t *e, mdata__req_t *r, int status,
                            uint64_t now)
 {
+    r->damage = 0;
     if (r->attempts >= e->cfg.max_attempts) {
         mdata__req_finish(e, r, status, NULL, 0);
     } else {
@@ -557,9 +578,12 @@ static int send_v1(mdata__engine_t *e, mdata__req_t *r)
 
 static void send_req(mdata__engine_t *e, mdata__req_t *r)
 {
-    int rc;
+    int rc = mdata__new_reqid(e, r);
 
-    mdata__new_reqid(e, r->reqid);
+    if (rc < 0) {
+        mdata__req_finish(e, r, rc, NULL, 0);
+        return;
+    }
     r->attempts++;
     e->counters[MDATA_COUNTER_ATTEMPTS]++;
     if (r->attempts > 1)
@@ -571,6 +595,7 @@ static void send_req(mdata__engine_t *e, mdata__req_t *r)
     }
     r->out_end = e->out_base + e->out_end;
     r->written = 0;
+    r->damage = 0;
     mdata__req_move(e, r, RQ_INFLIGHT);
 }
 
@@ -652,7 +677,11 @@ void mdata__pump(mdata__engine_t *e, uint64_t now)
         expire(e, &e->inflight, now);
         for (r = e->inflight.head; r != NULL; r = n) {
             n = r->next;
-            if (r->written && r->attempt_deadline <= now)
+            if (!r->written || r->attempt_deadline > now)
+                continue;
+            if (r->damage != 0) /* only damaged copies came in its grace */
+                mdata__attempt_failed(e, r, r->damage, now);
+            else
                 mdata__attempt_lost(e, r, now);
         }
         e->scan_due = earliest_due(e);

@@ -31,6 +31,20 @@ enum {
     MDATA__PROTO_V2 = 2
 };
 
+/*
+ * Request ids of a request's attempts that are remembered: a reply to any
+ * of them completes the request (a busy host answers late). Beyond this
+ * many attempts the oldest id is forgotten.
+ */
+#define MDATA__REQID_HISTORY 8
+
+/*
+ * After a damaged line (bad length, CRC or base64) that names the current
+ * attempt of a request, that attempt keeps listening this long for a good
+ * copy before it is given up (resync, backoff, resend).
+ */
+#define MDATA__DAMAGE_GRACE_MS 250
+
 /* Source of request ids; returns 32 random bits. */
 typedef uint32_t (*mdata__random_fn)(void *ctx);
 

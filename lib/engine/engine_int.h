@@ -24,18 +24,22 @@ struct mdata__req {
     uint32_t id;
     int op;
     int where;
-    int orphan;      /* canceled while its V1 reply is due: eat it */
     void *ud;
     char *key;       /* NUL-terminated copy (GET, DELETE, PUT) */
     uint8_t *arg;    /* V2 payload: key, or base64(key) SP base64(value) */
     size_t arg_len;
     char reqid[9];   /* of the current attempt */
+    uint32_t ids[MDATA__REQID_HISTORY]; /* its attempts' ids, oldest first;
+                                         * each is in the engine's id table */
+    unsigned nids;
     unsigned attempts;
     uint64_t deadline;   /* total */
     uint64_t retry_at;   /* queued: not before */
     uint64_t out_end;    /* in flight: output offset ending its request */
     int written;         /* in flight: fully handed to the transport */
     uint64_t attempt_deadline;
+    int damage;          /* in flight: its reply came damaged (MDATA_E*):
+                          * the attempt ends after a grace period */
     int status;          /* done */
     uint8_t *val;
     size_t val_len;
@@ -45,6 +49,18 @@ typedef struct req_list {
     mdata__req_t *head, *tail;
     size_t n;
 } req_list_t;
+
+/* Request id -> request, for every id of every pending request: an open
+ * hash table with linear probing (req NULL: a free slot). */
+typedef struct id_slot {
+    uint32_t id;
+    mdata__req_t *req;
+} id_slot_t;
+
+typedef struct id_table {
+    id_slot_t *slots;
+    size_t cap, n; /* cap: 0 or a power of two */
+} id_table_t;
 
 struct mdata__engine {
     mdata__engine_config_t cfg;
@@ -67,6 +83,7 @@ struct mdata__engine {
     req_list_t queued, inflight, done;
     mdata__req_t *taken;    /* returned by next_done, freed next call */
     uint32_t next_id;
+    id_table_t ids;         /* request ids of every attempt still pending */
     /* output */
     char *out;
     size_t out_start, out_end, out_cap;
@@ -98,6 +115,9 @@ void mdata__req_finish(mdata__engine_t *e, mdata__req_t *r, int status,
 int mdata__out_append(mdata__engine_t *e, const void *p, size_t n);
 void mdata__start_probe(mdata__engine_t *e, uint64_t now);
 void mdata__pump(mdata__engine_t *e, uint64_t now);
+/* How long r's current attempt waits for its reply from now. */
+uint64_t mdata__attempt_wait(const mdata__engine_t *e, const mdata__req_t *r,
+                             uint64_t now);
 /* An attempt's reply never came (counted as a timeout) ... */
 void mdata__attempt_lost(mdata__engine_t *e, mdata__req_t *r, uint64_t now);
 /* ... or came damaged: retry after backoff and a resync, or give up. */
@@ -110,6 +130,14 @@ void mdata__rx_line(mdata__engine_t *e, const char *line, size_t len,
 void mdata__rx_too_big(mdata__engine_t *e, uint64_t now);
 
 /* reqid.c */
-void mdata__new_reqid(mdata__engine_t *e, char out[9]);
+/* A fresh id for r's next attempt, unique among every id of every pending
+ * request, added to r's history (forgetting its oldest beyond
+ * MDATA__REQID_HISTORY) and written to r->reqid. MDATA_ENOMEM. */
+int mdata__new_reqid(mdata__engine_t *e, mdata__req_t *r);
+/* The pending request one of whose attempts had this id text, or NULL. */
+mdata__req_t *mdata__reqid_find(const mdata__engine_t *e, const char *reqid);
+/* r is done: its ids no longer name it. */
+void mdata__reqid_forget(mdata__engine_t *e, mdata__req_t *r);
+void mdata__reqid_table_free(mdata__engine_t *e);
 
 #endif

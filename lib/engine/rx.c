@@ -14,22 +14,15 @@ static int line_is(const char *line, size_t len, const char *word)
     return strlen(word) == len && memcmp(line, word, len) == 0;
 }
 
-static mdata__req_t *find_reqid(mdata__engine_t *e, const char *reqid)
-{
-    mdata__req_t *r;
-
-    for (r = e->inflight.head; r != NULL; r = r->next)
-        if (strcmp(r->reqid, reqid) == 0)
-            return r;
-    return NULL;
-}
-
 /*
- * A damaged V2 line (bad CRC or length) whose request-id field names a
- * request in flight is almost surely that request's reply: retry it now
- * instead of waiting out its attempt timeout. Should the damage have hit
- * the id itself and named another request, that one is merely retried
- * early; its real reply then counts as stale. Never a wrong value.
+ * A damaged V2 line (bad CRC, length or base64) whose request-id field
+ * names the current attempt of a request in flight is almost surely a
+ * damaged copy of its reply. A good copy may still follow (a noisy host
+ * repeats itself; a line hit by noise in transit is not the host's last
+ * word), so the attempt keeps listening, but only for a short grace period
+ * instead of its whole timeout; then it is retried, and the damage is what
+ * it failed with. Should the damage have hit the id itself and named
+ * another request, that one is merely retried early. Never a wrong value.
  */
 static void damaged_reply(mdata__engine_t *e, const char *line, size_t len,
                           int status, uint64_t now)
@@ -51,9 +44,15 @@ static void damaged_reply(mdata__engine_t *e, const char *line, size_t len,
     reqid[n] = '\0';
     if (n != 8 || p + n == end || p[n] != ' ')
         return;
-    r = find_reqid(e, reqid);
-    if (r != NULL && r->written)
-        mdata__attempt_failed(e, r, status, now);
+    r = mdata__reqid_find(e, reqid);
+    if (r == NULL || r->where != RQ_INFLIGHT || !r->written ||
+        strcmp(r->reqid, reqid) != 0)
+        return; /* no attempt waits for it */
+    r->damage = status;
+    if (r->attempt_deadline > now + MDATA__DAMAGE_GRACE_MS) {
+        r->attempt_deadline = now + MDATA__DAMAGE_GRACE_MS;
+        mdata__due(e, r->attempt_deadline);
+    }
 }
 
 static void rx_frame(mdata__engine_t *e, const char *line, size_t len,
@@ -82,11 +81,16 @@ static void rx_frame(mdata__engine_t *e, const char *line, size_t len,
         damaged_reply(e, line, len, rc, now);
         return;
     }
-    r = find_reqid(e, f.reqid);
+    /* The reply to any attempt of a pending request is its answer: a busy
+     * host may answer after that attempt was given up on (and a PUT it
+     * answered was applied). */
+    r = mdata__reqid_find(e, f.reqid);
     if (r == NULL) {
         e->counters[MDATA_COUNTER_STALE]++;
         return;
     }
+    if (r->where != RQ_INFLIGHT || strcmp(r->reqid, f.reqid) != 0)
+        e->counters[MDATA_COUNTER_LATE]++;
     if (f.payload_len > e->cfg.max_reply) {
         e->counters[MDATA_COUNTER_TOO_BIG]++;
         mdata__req_finish(e, r, MDATA_ETOOBIG, NULL, 0);
@@ -304,7 +308,7 @@ void mdata__rx_too_big(mdata__engine_t *e, uint64_t now)
     }
     if (e->proto == MDATA__PROTO_V2 && e->pfx_len >= 3 &&
         memcmp(e->pfx, "V2 ", 3) == 0 && prefix_reqid(e, reqid))
-        r = find_reqid(e, reqid);
+        r = mdata__reqid_find(e, reqid);
     else if (e->proto == MDATA__PROTO_V1 && e->state == ST_READY)
         r = e->inflight.head;
     if (r == NULL) {
@@ -362,12 +366,10 @@ int mdata__engine_feed(mdata__engine_t *e, const void *data, size_t len,
         mdata__req_t *r;
 
         for (r = e->inflight.head; r != NULL; r = r->next) {
-            uint64_t ms = r->op == MDATA__OP_PUT || r->op == MDATA__OP_DELETE
-                              ? e->cfg.write_attempt_ms
-                              : e->cfg.read_attempt_ms;
+            uint64_t t = now + mdata__attempt_wait(e, r, now);
 
-            if (r->written && r->attempt_deadline < now + ms)
-                r->attempt_deadline = now + ms;
+            if (r->written && r->attempt_deadline < t)
+                r->attempt_deadline = t;
         }
     }
     mdata__pump(e, now);

@@ -83,6 +83,30 @@ static void test_frame_golden_vectors_encode_exact_bytes(void)
     each_vector(check_encode);
 }
 
+/* A golden frame with its CRC digits in upper case (then in mixed case)
+ * parses to the same fields: the one leniency of the parser. */
+static void check_parse_upper_crc(const char *frame, const char *reqid,
+                                  const char *code, const uint8_t *payload,
+                                  size_t plen, int has_payload)
+{
+    char *copy = strdup(frame), *crc = strchr(copy + 3, ' ') + 1;
+    int i, mixed;
+
+    for (mixed = 0; mixed < 2; mixed++) {
+        for (i = 0; i < 8; i++)
+            if (crc[i] >= 'a' && crc[i] <= 'f')
+                crc[i] = (char)(mixed && i % 2 ? crc[i] : crc[i] - 32);
+        check_parse(copy, reqid, code, payload, plen, has_payload);
+        memcpy(crc, frame + (crc - copy), 8);
+    }
+    free(copy);
+}
+
+static void test_frame_upper_case_crc_accepted(void)
+{
+    each_vector(check_parse_upper_crc);
+}
+
 /* "V2 <len> <crc> <body>" with a correct len and crc for any body. */
 static char *frame_for_body(const char *body)
 {
@@ -126,7 +150,13 @@ static void test_frame_malformed_each_classified(void)
         {"V2 99999999999 838a0962 abcdef12 GET", MDATA_EFRAME},
         {"V2  29 838a0962 abcdef12 GET c2RjOmhvc3RuYW1l", MDATA_EFRAME},
         {"V2 29  838a0962 abcdef12 GET c2RjOmhvc3RuYW1l", MDATA_EFRAME},
-        {"V2 29 838A0962 abcdef12 GET c2RjOmhvc3RuYW1l", MDATA_EFRAME},
+        /* Upper-case CRC digits are accepted, but the value must match
+         * and it is still exactly 8 hex digits. */
+        {"V2 29 838A0963 abcdef12 GET c2RjOmhvc3RuYW1l", MDATA_ECRC},
+        {"V2 29 838G0962 abcdef12 GET c2RjOmhvc3RuYW1l", MDATA_EFRAME},
+        {"V2 29 838A096 abcdef12 GET c2RjOmhvc3RuYW1l", MDATA_EFRAME},
+        {"V2 29 0x838A0962 abcdef12 GET c2RjOmhvc3RuYW1l", MDATA_EFRAME},
+        {"V2 29 +838a096 abcdef12 GET c2RjOmhvc3RuYW1l", MDATA_EFRAME},
         {"V2 29 838a096 abcdef12 GET c2RjOmhvc3RuYW1l", MDATA_EFRAME},
         {"V2 29 deadbeef abcdef12 GET c2RjOmhvc3RuYW1l", MDATA_ECRC},
         {"V2 28 838a0962 abcdef12 GET c2RjOmhvc3RuYW1l", MDATA_ELENGTH},
@@ -233,6 +263,7 @@ CU_TestInfo frame_tests[] = {
     {"test_frame_golden_vectors_parse", test_frame_golden_vectors_parse},
     {"test_frame_golden_vectors_encode_exact_bytes",
      test_frame_golden_vectors_encode_exact_bytes},
+    {"test_frame_upper_case_crc_accepted", test_frame_upper_case_crc_accepted},
     {"test_frame_malformed_each_classified",
      test_frame_malformed_each_classified},
     {"test_frame_encode_rejects_bad_arguments",

@@ -51,12 +51,13 @@ static void test_engine_bad_lines_skipped(void)
     eh_fini(&h);
 }
 
-static void test_engine_damaged_reply_retried_at_once(void)
+static void test_engine_damaged_reply_retried_after_grace(void)
 {
     eh_t h;
     eh_req_t r[2];
     char buf[256];
     size_t len;
+    uint64_t t0;
 
     eh_init(&h, NULL);
     eh_get(&h, "k");
@@ -65,10 +66,18 @@ static void test_engine_damaged_reply_retried_at_once(void)
     CU_ASSERT_FATAL(mdata_frame_encode(r[0].reqid, "SUCCESS", "right", 5, buf,
                                        sizeof(buf), &len) == 0);
     buf[len - 3] ^= 1; /* its reply, damaged */
+    t0 = h.now;
     eh_feed_mem(&h, buf, len);
     CU_ASSERT_EQUAL(CNT(&h, CRC_ERRORS), 1);
+    /* a good copy may follow: the attempt listens on for the grace
+     * period, not its whole timeout (3 s) */
+    CU_ASSERT_EQUAL(mdata__engine_next_deadline(h.e),
+                    t0 + MDATA__DAMAGE_GRACE_MS);
+    eh_at(&h, t0 + MDATA__DAMAGE_GRACE_MS - 1);
+    CU_ASSERT(eh_out_is(&h, ""));
+    /* none came: resync, backoff, resend */
+    eh_at(&h, t0 + MDATA__DAMAGE_GRACE_MS);
     CU_ASSERT_EQUAL(CNT(&h, TIMEOUTS), 0);
-    /* no waiting for the attempt timeout: resync, backoff, resend */
     CU_ASSERT(eh_out_is(&h, "\n"));
     eh_feed(&h, "invalid command\n");
     eh_at(&h, mdata__engine_next_deadline(h.e));
@@ -119,16 +128,19 @@ static void test_engine_lost_reply_retried(void)
     eh_at(&h, t0 + 1200);
     CU_ASSERT_FATAL(eh_requests(&h, r + 1, 1) == 1);
     CU_ASSERT(strcmp(r[0].reqid, r[1].reqid) != 0); /* fresh id */
-    /* the first reply arrives late: stale, ignored */
-    eh_reply(&h, r[0].reqid, "SUCCESS", "old", 3);
-    CU_ASSERT_EQUAL(h.ndone, 0);
-    CU_ASSERT_EQUAL(CNT(&h, STALE), 1);
+    /* the second attempt waits twice as long */
+    CU_ASSERT_EQUAL(mdata__engine_next_deadline(h.e), t0 + 1200 + 2000);
     eh_reply(&h, r[1].reqid, "SUCCESS", "new", 3);
     CU_ASSERT_FATAL(h.ndone == 1);
     CU_ASSERT_EQUAL(h.done[0].attempts, 2);
     TU_ASSERT_MEM_EQ(h.done[0].value, h.done[0].value_len, "new", 3);
     CU_ASSERT_EQUAL(CNT(&h, RETRIES), 1);
     CU_ASSERT_EQUAL(CNT(&h, ATTEMPTS), 2);
+    CU_ASSERT_EQUAL(CNT(&h, LATE), 0);
+    /* the first reply arrives after all: its request is done, stale */
+    eh_reply(&h, r[0].reqid, "SUCCESS", "old", 3);
+    CU_ASSERT_EQUAL(h.ndone, 1);
+    CU_ASSERT_EQUAL(CNT(&h, STALE), 1);
     eh_req_free(r, 2);
     eh_fini(&h);
 }
@@ -139,13 +151,20 @@ static void test_engine_attempts_exhausted(void)
     eh_req_t r[1];
     int i;
 
+    /* each attempt waits twice as long as the one before; the last, the
+     * 3rd, twice that again (the 60 s deadline is not reached) */
+    static const uint64_t waits[] = {1000, 2000, 8000};
+
     eh_init(&h, backoff_cfg);
     eh_get(&h, "k");
     eh_handshake_v2(&h);
     for (i = 0; i < 3; i++) {
         CU_ASSERT_FATAL(eh_requests(&h, r, 1) == 1);
         eh_req_free(r, 1);
-        eh_at(&h, h.now + 1000); /* lost */
+        CU_ASSERT_EQUAL(mdata__engine_next_deadline(h.e), h.now + waits[i]);
+        eh_at(&h, h.now + waits[i] - 1);
+        CU_ASSERT(eh_out_is(&h, ""));
+        eh_at(&h, h.now + 1); /* lost */
         CU_ASSERT(eh_out_is(&h, "\n"));
         eh_feed(&h, "invalid command\n");
         if (i < 2)
@@ -498,8 +517,8 @@ static void test_engine_soak_fake_host(void)
 
 CU_TestInfo engine_fault_tests[] = {
     {"bad_lines_skipped", test_engine_bad_lines_skipped},
-    {"damaged_reply_retried_at_once",
-     test_engine_damaged_reply_retried_at_once},
+    {"damaged_reply_retried_after_grace",
+     test_engine_damaged_reply_retried_after_grace},
     {"lost_reply_retried", test_engine_lost_reply_retried},
     {"attempts_exhausted", test_engine_attempts_exhausted},
     {"probe_never_answered", test_engine_probe_never_answered},

@@ -122,7 +122,7 @@ NIC_ALLOW_UNFILTERED_PROMISC = 1 << 4
 NIC_DHCP_SERVER = 1 << 5
 
 # mdata_counter_t
-COUNTER_COUNT = 11
+COUNTER_COUNT = 12
 
 # ---- error checking --------------------------------------------------------
 

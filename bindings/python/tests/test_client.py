@@ -118,6 +118,7 @@ def test_context_manager_and_close(sample_dev):
         assert md.device == sample_dev
         counters = md.counters()
         assert counters["requests"] >= 1 and counters["attempts"] >= 1
+        assert counters["late"] == 0 and len(counters) == 12
     assert md.closed
     md.close()  # idempotent
     with pytest.raises(mdata.ConnectionLost, match="closed"):
