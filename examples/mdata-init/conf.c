@@ -17,10 +17,8 @@ void mi_conf_defaults(mi_conf_t *c)
     memset(c, 0, sizeof(*c));
 #if defined(__FreeBSD__)
     c->platform = MI_FREEBSD;
-    strcpy(c->network, "freebsd");
 #else
     c->platform = MI_LINUX;
-    strcpy(c->network, "networkd");
 #endif
     c->hostname = c->hosts = c->ssh_host_keys = c->machine_id = 1;
     c->authorized_keys = c->user_data = 1;
@@ -96,7 +94,9 @@ static int set(mi_conf_t *c, const char *name, const char *v)
         if (strcmp(v, "off") == 0 || parse_bool(v, &b) == 0) {
             if (strcmp(v, "off") == 0 || b == 0)
                 strcpy(c->network, "off");
-            return 0; /* "yes" keeps the platform's default */
+            else
+                c->network[0] = '\0'; /* "yes": the platform's default */
+            return 0;
         }
         /* The formats that configure interfaces, not the others. */
         if (f == NULL || strcmp(v, "json") == 0 || strcmp(v, "ip") == 0 ||
@@ -136,6 +136,13 @@ static int set(mi_conf_t *c, const char *name, const char *v)
         return 0;
     }
     return -2;
+}
+
+const char *mi_conf_network(const mi_conf_t *c)
+{
+    if (c->network[0] != '\0')
+        return c->network;
+    return c->platform == MI_FREEBSD ? "freebsd" : "networkd";
 }
 
 void mi_conf_parse(mi_conf_t *c, const char *text, size_t len,

@@ -19,7 +19,8 @@ typedef struct mi_conf {
     int platform;           /* platform = linux | freebsd */
     int hostname;           /* sethostname, /etc/hostname (rc.conf.d) */
     int hosts;              /* the managed /etc/hosts line */
-    char network[16];       /* network = a mdata-netcfg format, or off */
+    char network[16];       /* network = a mdata-netcfg format, or off;
+                               "": the platform's (mi_conf_network) */
     int ssh_host_keys;      /* regenerate on a new instance */
     int machine_id;         /* regenerate on a new instance */
     int authorized_keys;    /* root's managed block */
@@ -32,6 +33,10 @@ typedef struct mi_conf {
 
 /* Built-in defaults for this build's OS. */
 void mi_conf_defaults(mi_conf_t *c);
+
+/* The network format in effect: networkd on Linux, freebsd on FreeBSD,
+ * unless set; "off" for none. */
+const char *mi_conf_network(const mi_conf_t *c);
 
 /* Parse text into c (on top of what it holds); warnings into warn, one per
  * line. Never fails. */

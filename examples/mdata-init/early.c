@@ -224,8 +224,8 @@ static void step_network(mi_ctx_t *c, const char *hostname)
         {NC_KEY_RESOLVERS, MI_RESOLVERS},
         {NC_KEY_DNS_DOMAIN, MI_DNS_DOMAIN},
     };
-    const nc_format_t *fmt = nc_format_find(c->conf.network);
-    const char *dir = network_dir(c->conf.network);
+    const nc_format_t *fmt = nc_format_find(mi_conf_network(&c->conf));
+    const char *dir = network_dir(mi_conf_network(&c->conf));
     nc_model_t *model = NULL;
     nc_files_t files;
     nc_raw_t raw;
@@ -488,7 +488,7 @@ int mi_early(mi_ctx_t *c)
         if (c->conf.hosts)
             step_hosts(c, shortname, fqdn);
     }
-    if (strcmp(c->conf.network, "off") != 0)
+    if (strcmp(mi_conf_network(&c->conf), "off") != 0)
         step_network(c, chosen < 0 ? NULL : (fqdn[0] ? fqdn : shortname));
     if (fresh && c->conf.ssh_host_keys)
         step_ssh_host_keys(c);

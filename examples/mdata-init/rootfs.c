@@ -113,17 +113,14 @@ int mi_dir_open(mi_root_t *r, const char *rel, int create, mode_t mode)
         }
         if (nfd < 0) {
             int e = errno;
+            struct stat st;
 
+            /* A symlink where a directory belongs reads as ENOTDIR with
+             * O_DIRECTORY: say it as what it is. */
+            if (e == ENOTDIR && fstatat(fd, p, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+                S_ISLNK(st.st_mode))
+                e = ELOOP;
             close(fd);
-            /* A symlink where a directory belongs reads as ELOOP
-             * (ENOTDIR on some systems): say it as one. */
-            if (e == ENOTDIR) {
-                struct stat st;
-
-                if (fstatat(fd, p, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-                    S_ISLNK(st.st_mode))
-                    e = ELOOP;
-            }
             return -e;
         }
         close(fd);
