@@ -204,13 +204,15 @@ int mi_file_read(mi_root_t *r, const char *rel, size_t cap, char **data,
     return 0;
 }
 
-static void say(const mi_root_t *r, const char *what, const char *rel)
+/* "would write /etc/x" in a dry run, "wrote /etc/x" with -v. */
+static void say(const mi_root_t *r, const char *verb, const char *done,
+                const char *rel)
 {
     char path[1024];
 
     if (r->dry_run || r->verbose)
-        printf("mdata-init: %s%s %s\n", r->dry_run ? "would " : "", what,
-               mi_path(r, rel, path, sizeof(path)));
+        printf("mdata-init: %s%s %s\n", r->dry_run ? "would " : "",
+               r->dry_run ? verb : done, mi_path(r, rel, path, sizeof(path)));
 }
 
 /* 1 when the open file fd already holds data with mode and owner. */
@@ -262,7 +264,7 @@ int mi_file_write(mi_root_t *r, const char *rel, const void *data,
         return rc;
     dfd = mi_dir_open(r, dir, !r->dry_run, 0755);
     if (dfd == -ENOENT && r->dry_run) {
-        say(r, "write", rel);
+        say(r, "write", "wrote", rel);
         return MI_WRITTEN;
     }
     if (dfd < 0)
@@ -275,7 +277,7 @@ int mi_file_write(mi_root_t *r, const char *rel, const void *data,
         if (same) {
             close(dfd);
             if (r->verbose)
-                say(r, "left unchanged", rel);
+                say(r, "leave unchanged", "left unchanged", rel);
             return MI_UNCHANGED;
         }
     } else if (fd != -ENOENT) {
@@ -284,7 +286,7 @@ int mi_file_write(mi_root_t *r, const char *rel, const void *data,
     }
     if (r->dry_run) {
         close(dfd);
-        say(r, "write", rel);
+        say(r, "write", "wrote", rel);
         return MI_WRITTEN;
     }
     /* The temporary name is only ever created with O_EXCL. */
@@ -319,7 +321,7 @@ int mi_file_write(mi_root_t *r, const char *rel, const void *data,
     close(dfd);
     if (rc != 0)
         return rc;
-    say(r, "wrote", rel);
+    say(r, "write", "wrote", rel);
     return MI_WRITTEN;
 }
 
@@ -349,7 +351,7 @@ int mi_file_remove(mi_root_t *r, const char *rel)
     }
     close(dfd);
     if (rc == 1)
-        say(r, "removed", rel);
+        say(r, "remove", "removed", rel);
     return rc;
 }
 
@@ -385,7 +387,7 @@ int mi_file_rename(mi_root_t *r, const char *rel_from, const char *rel_to)
     close(f1);
     close(f2);
     if (rc == 1)
-        say(r, "renamed", rel_from);
+        say(r, "rename", "renamed", rel_from);
     return rc;
 }
 
@@ -402,7 +404,7 @@ int mi_symlink(mi_root_t *r, const char *rel, const char *target)
         return rc;
     dfd = mi_dir_open(r, dir, !r->dry_run, 0755);
     if (dfd == -ENOENT && r->dry_run) {
-        say(r, "link", rel);
+        say(r, "link", "linked", rel);
         return MI_WRITTEN;
     }
     if (dfd < 0)
@@ -429,7 +431,7 @@ int mi_symlink(mi_root_t *r, const char *rel, const char *target)
         rc = -errno;
     close(dfd);
     if (rc == MI_WRITTEN)
-        say(r, "linked", rel);
+        say(r, "link", "linked", rel);
     return rc;
 }
 
@@ -440,7 +442,7 @@ int mi_dir_ensure(mi_root_t *r, const char *rel, mode_t mode)
 
     fd = mi_dir_open(r, rel, !r->dry_run, mode);
     if (fd == -ENOENT && r->dry_run) {
-        say(r, "create", rel);
+        say(r, "create", "created", rel);
         return 0;
     }
     if (fd < 0)
@@ -454,7 +456,7 @@ int mi_dir_ensure(mi_root_t *r, const char *rel, mode_t mode)
         if (rc == 0 && !r->dry_run && r->is_root && fchown(fd, 0, 0) != 0)
             rc = -errno;
         if (rc == 0)
-            say(r, "set mode and owner of", rel);
+            say(r, "set mode and owner of", "set mode and owner of", rel);
     }
     close(fd);
     return rc;

@@ -526,7 +526,7 @@ def test_dry_run_changes_nothing(host, root):
     for what in ("would write %s/etc/hostname", "would write %s/etc/hosts",
                  "would write %s/root/.ssh/authorized_keys",
                  "would write %s/etc/systemd/network/10-mdata-net0.network",
-                 "would removed %s/etc/ssh/ssh_host_rsa_key",
+                 "would remove %s/etc/ssh/ssh_host_rsa_key",
                  "would write %s/etc/machine-id",
                  "would write %s/var/db/mdata-user-data"):
         assert what % root in r.out, what
