@@ -256,9 +256,17 @@ static void step_network(mi_ctx_t *c, const char *hostname)
         mi_error(c, "network: %s; files left as they are", why);
         return;
     }
-    if (fmt->needs_ifname && nc_ifname_resolve(model, NC_SYSFS_NET) != 0) {
+    if (fmt->needs_ifname && strcmp(c->root.dir, "/") != 0) {
+        /* --root: this machine's interfaces are not the image's; kernel
+         * names are the SmartOS names (mdata-netcfg's offline rule). */
+        rc = nc_model_warn(model, "rendering for --root: interfaces are "
+                                  "named by their SmartOS names");
+    } else if (fmt->needs_ifname) {
+        rc = nc_ifname_resolve(model, NC_SYSFS_NET);
+    }
+    if (rc != 0) {
         nc_model_free(model);
-        mi_error(c, "network: %s", mdata_strerror(MDATA_ENOMEM));
+        mi_error(c, "network: %s", mdata_strerror(rc));
         return;
     }
     for (i = 0; i < model->nwarn; i++)

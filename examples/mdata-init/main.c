@@ -17,15 +17,26 @@
 
 enum { OPT_ROOT = 256, OPT_FROM_FILE };
 
+/* One line to fp with the host's text made safe for a terminal (network
+ * warnings quote metadata). */
+static void vline(FILE *fp, const char *prefix, const char *fmt, va_list ap)
+{
+    char text[2048], safe[4096];
+    int n = vsnprintf(text, sizeof(text), fmt, ap);
+
+    if (n < 0)
+        return;
+    mdata_text_escape(text, strlen(text), safe, sizeof(safe));
+    fprintf(fp, "mdata-init: %s%s\n", prefix, safe);
+}
+
 void mi_say(const char *fmt, ...)
 {
     va_list ap;
 
-    fputs("mdata-init: ", stdout);
     va_start(ap, fmt);
-    vprintf(fmt, ap);
+    vline(stdout, "", fmt, ap);
     va_end(ap);
-    fputc('\n', stdout);
     fflush(stdout);
 }
 
@@ -34,11 +45,9 @@ void mi_error(mi_ctx_t *c, const char *fmt, ...)
     va_list ap;
 
     fflush(stdout);
-    fputs("mdata-init: error: ", stderr);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    vline(stderr, "error: ", fmt, ap);
     va_end(ap);
-    fputc('\n', stderr);
     c->errors++;
 }
 
