@@ -162,6 +162,11 @@ expect "mdata-get --version" "$(in_root mdata-get --version)" \
 expect "python3 -c 'import mdata'" "$(in_root python3 -c \
     'import mdata; print(mdata.__version__, mdata.library_version())')" \
     "$version $version"
+init_version=$(in_root mdata-init --version) || fail "mdata-init --version failed"
+case $init_version in
+    *" $version"*) say "ok: mdata-init --version: $init_version" ;;
+    *) fail "mdata-init --version: got '$init_version', wanted one with $version" ;;
+esac
 expect "pkg-config --modversion libmdata" \
     "$(in_root pkg-config --modversion libmdata)" "$version"
 
