@@ -25,6 +25,28 @@ void mi_conf_defaults(mi_conf_t *c)
     c->operator_script = c->user_script = MI_EVERY_BOOT;
     c->script_timeout = MI_SCRIPT_TIMEOUT_DEFAULT;
     c->max_value = MI_MAX_VALUE_DEFAULT;
+    strcpy(c->secondary_disk,
+           c->platform == MI_FREEBSD ? "/dev/vtbd1" : "/dev/vdb");
+    strcpy(c->secondary_mount, "/data");
+}
+
+/* An absolute path of plain components (no ".", "..", or empty ones). */
+static int plain_abs_path(const char *v)
+{
+    const char *p = v;
+
+    if (v[0] != '/' || v[1] == '\0')
+        return 0;
+    while (*p == '/') {
+        const char *e = strchr(p + 1, '/');
+        size_t n = e != NULL ? (size_t)(e - p - 1) : strlen(p + 1);
+
+        if (n == 0 || (n == 1 && p[1] == '.') ||
+            (n == 2 && p[1] == '.' && p[2] == '.'))
+            return 0;
+        p += n + 1;
+    }
+    return strpbrk(v, " \t") == NULL;
 }
 
 static int parse_bool(const char *v, int *out)
@@ -71,6 +93,7 @@ static int set(mi_conf_t *c, const char *name, const char *v)
         {"machine_id", offsetof(mi_conf_t, machine_id)},
         {"authorized_keys", offsetof(mi_conf_t, authorized_keys)},
         {"user_data", offsetof(mi_conf_t, user_data)},
+        {"format_secondary_disk", offsetof(mi_conf_t, format_secondary_disk)},
     };
     unsigned long n;
     size_t i;
@@ -127,6 +150,15 @@ static int set(mi_conf_t *c, const char *name, const char *v)
         if (parse_uint(v, 1, 86400, &n) != 0)
             return -1;
         c->script_timeout = (unsigned)n;
+        return 0;
+    }
+    if (strcmp(name, "secondary_disk") == 0 ||
+        strcmp(name, "secondary_mount") == 0) {
+        char *dst = name[10] == 'd' ? c->secondary_disk : c->secondary_mount;
+
+        if (!plain_abs_path(v) || strlen(v) >= sizeof(c->secondary_disk))
+            return -1;
+        strcpy(dst, v);
         return 0;
     }
     if (strcmp(name, "max_value_size") == 0) {

@@ -3,19 +3,18 @@
 
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "ifname.h"
 #include "input.h"
 #include "model.h"
 #include "render.h"
+#include "script.h"
 
 #define HOSTS_BEGIN "# BEGIN mdata-init: host name from SmartOS metadata " \
                     "(edits inside are lost)"
@@ -292,33 +291,17 @@ static void step_network(mi_ctx_t *c, const char *hostname)
 
 static void run_ssh_keygen(mi_ctx_t *c)
 {
-    const char *root = c->root.dir;
-    pid_t pid;
-    int status;
+    char *argv[] = {"ssh-keygen", "-A", "-f", (char *)c->root.dir, NULL};
+    int under_root = strcmp(c->root.dir, "/") != 0;
 
+    if (!under_root)
+        argv[2] = NULL;
     if (c->root.dry_run) {
-        mi_say("would run ssh-keygen -A%s%s", strcmp(root, "/") ? " -f " : "",
-               strcmp(root, "/") ? root : "");
+        mi_say("would run ssh-keygen -A%s%s", under_root ? " -f " : "",
+               under_root ? c->root.dir : "");
         return;
     }
-    fflush(stdout);
-    fflush(stderr);
-    pid = fork();
-    if (pid == 0) {
-        int devnull = open("/dev/null", O_RDONLY);
-
-        if (devnull >= 0)
-            dup2(devnull, 0);
-        if (strcmp(root, "/") != 0)
-            execlp("ssh-keygen", "ssh-keygen", "-A", "-f", root,
-                   (char *)NULL);
-        else
-            execlp("ssh-keygen", "ssh-keygen", "-A", (char *)NULL);
-        fprintf(stderr, "mdata-init: ssh-keygen: %s\n", strerror(errno));
-        _exit(127);
-    }
-    if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status) ||
-        WEXITSTATUS(status) != 0)
+    if (mi_run_program(argv) != 0)
         mi_error(c, "ssh-keygen -A failed: sshd may have no host keys");
     else
         mi_say("new SSH host keys generated");
@@ -504,6 +487,8 @@ int mi_early(mi_ctx_t *c)
         step_machine_id(c);
     if (c->conf.authorized_keys)
         step_authorized_keys(c);
+    if (c->conf.format_secondary_disk)
+        mi_step_disk(c);
 
     /* What was done: the instance these files were made for. */
     if (id != NULL) {

@@ -49,6 +49,8 @@ void mi_warnings(const nc_buf_t *warn);
 const char *mi_instance_id(mi_ctx_t *c, char *buf, size_t cap);
 
 int mi_early(mi_ctx_t *c);
+/* format_secondary_disk (disk.c), from the early phase. */
+void mi_step_disk(mi_ctx_t *c);
 int mi_late(mi_ctx_t *c);
 
 #endif

@@ -25,6 +25,13 @@ typedef struct mi_script_result {
 int mi_script_run(mi_ctx_t *c, const char *rel, const char *log_rel,
                   unsigned timeout_s, mi_script_result_t *res);
 
+/*
+ * Run a program (argv[0] looked up in PATH) with stdin /dev/null and
+ * mdata-init's stdout and stderr, and wait. Returns its exit status, or
+ * -1 when it could not run or was killed.
+ */
+int mi_run_program(char *const argv[]);
+
 /* "exit 0", "exit 3", "timeout after 600 s", "signal 9" into buf. */
 const char *mi_script_outcome(const mi_script_result_t *res,
                               unsigned timeout_s, char *buf, size_t cap);

@@ -256,6 +256,8 @@ static void test_conf(void)
     CU_ASSERT_EQUAL(c.script_timeout, 5);
     CU_ASSERT_EQUAL(c.operator_script, MI_OFF);
     CU_ASSERT_EQUAL(c.machine_id, 1);
+    CU_ASSERT_EQUAL(c.format_secondary_disk, 0);
+    CU_ASSERT_STRING_EQUAL(c.secondary_mount, "/data");
     CU_ASSERT_PTR_NOT_NULL(strstr(w.data, "line 7: unknown setting 'bogus'"));
     CU_ASSERT_PTR_NOT_NULL(strstr(w.data, "line 8: bad value"));
     CU_ASSERT_PTR_NOT_NULL(strstr(w.data, "line 9: not"));
@@ -266,8 +268,21 @@ static void test_conf(void)
     CU_ASSERT_STRING_EQUAL(mi_conf_network(&c), "off");
     CU_ASSERT_EQUAL(w.len, 0);
     mi_conf_parse(&c, "network = yes\nplatform = freebsd\n", 33, &w);
-    CU_ASSERT_STRING_EQUAL(mi_conf_network(&c), "freebsd");
     CU_ASSERT_EQUAL(w.len, 0);
+    /* Mount points and devices: absolute, no climbing, no blanks. */
+    {
+        const char *d = "secondary_mount = /srv/../etc\n"
+                        "secondary_mount = srv\n"
+                        "secondary_disk = /dev/vdc\n"
+                        "secondary_mount = /srv/data\n";
+
+        mi_conf_parse(&c, d, strlen(d), &w);
+        CU_ASSERT_STRING_EQUAL(c.secondary_mount, "/srv/data");
+        CU_ASSERT_STRING_EQUAL(c.secondary_disk, "/dev/vdc");
+        CU_ASSERT_PTR_NOT_NULL(strstr(w.data, "line 1: bad value"));
+        CU_ASSERT_PTR_NOT_NULL(strstr(w.data, "line 2: bad value"));
+    }
+    CU_ASSERT_STRING_EQUAL(mi_conf_network(&c), "freebsd");
     nc_buf_free(&w);
 }
 

@@ -625,3 +625,53 @@ def test_systemd_units(tmp_path):
     # Only our units' own findings count (the host's units are not ours).
     ours = [l for l in r.stderr.decode().splitlines() if l.startswith("mdata-init-")]
     assert ours == [], ours
+
+
+# --- the optional secondary disk --------------------------------------------
+
+def ext_magic(path):
+    with open(path, "rb") as f:
+        f.seek(1080)
+        return f.read(2) == b"\x53\xef"
+
+
+@pytest.mark.skipif(shutil.which("mkfs.ext4") is None, reason="mkfs.ext4 (e2fsprogs) not installed")
+def test_secondary_disk(host, root, tmp_path):
+    disk = tmp_path / "vdb.img"
+    with open(str(disk), "wb") as f:
+        f.truncate(8 << 20)
+    used = tmp_path / "used.img"
+    with open(str(used), "wb") as f:
+        f.truncate(8 << 20)
+        f.seek(510)
+        f.write(b"\x55\xaa")  # an MBR signature: a partition table
+    (root / "etc").mkdir()
+    (root / "etc" / "fstab").write_text("/dev/vda1 / ext4 defaults 0 1\n")
+    dev = host(vm())
+
+    # Off by default.
+    assert early(root, dev).code == 0
+    assert not ext_magic(str(disk))
+
+    conf(root, "format_secondary_disk = yes\nsecondary_disk = %s\n"
+               "secondary_mount = /srv/data\n" % disk)
+    r = early(root, dev)
+    assert r.code == 0, r
+    assert ext_magic(str(disk))
+    assert (root / "srv" / "data").is_dir()
+    fstab = read(root, "etc/fstab")
+    assert fstab.startswith("/dev/vda1 / ext4 defaults 0 1\n# BEGIN mdata-init")
+    assert "%s\t/srv/data\text4\tdefaults,nofail\t0\t2\n" % disk in fstab
+
+    # Formatted once: the next boot leaves the filesystem alone.
+    before = open(str(disk), "rb").read()
+    assert early(root, dev).code == 0
+    assert open(str(disk), "rb").read() == before
+
+    # A disk holding a partition table is never touched.
+    conf(root, "format_secondary_disk = yes\nsecondary_disk = %s\n" % used)
+    before = open(str(used), "rb").read()
+    r = early(root, dev, "-v")
+    assert r.code == 0, r
+    assert "holds data: left alone" in r.out
+    assert open(str(used), "rb").read() == before
