@@ -254,17 +254,19 @@ static void emit(conn_t *c, const char *bytes, size_t len, int v2,
     }
 }
 
-/* A reply is ready: now, or after the delay fault. */
+/* A reply is ready: now, or after the delay or slow fault (on a timer:
+ * the connection reads and answers other requests meanwhile). */
 static void reply(conn_t *c, const char *bytes, size_t len, int v2,
                   const char *reqid)
 {
+    unsigned ms = fault_reply_delay(&c->emu->faults, v2);
     pending_t *p;
 
-    if (c->emu->faults.delay_ms == 0) {
+    if (ms == 0) {
         emit(c, bytes, len, v2, reqid);
         return;
     }
-    p = pending_add(c, c->emu->faults.delay_ms);
+    p = pending_add(c, ms);
     buf_add(&p->bytes, bytes, len);
     p->v2 = v2;
     p->reqid = reqid != NULL ? xstrdup(reqid) : NULL;

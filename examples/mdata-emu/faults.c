@@ -48,6 +48,8 @@ static int parse_item(fault_cfg_t *cfg, char *item, char *err, size_t errlen)
         {"wrongid", &cfg->wrongid, 1},
         {"hostile", &cfg->hostile, 1},
         {"delay", &cfg->delay_ms, 0},
+        {"slow", &cfg->slow_ms, 0},
+        {"damaged", &cfg->damaged, 1},
         {"ignore-probes", &cfg->ignore_probes, 0},
         {"hangup", &cfg->hangup, 1},
     };
@@ -74,17 +76,21 @@ static int parse_item(fault_cfg_t *cfg, char *item, char *err, size_t errlen)
         }
         return 0;
     }
-    if (strcmp(item, "v1only") == 0 || strcmp(item, "crlf") == 0) {
+    if (strcmp(item, "v1only") == 0 || strcmp(item, "crlf") == 0 ||
+        strcmp(item, "upper-crc") == 0) {
         if (val != NULL) {
             snprintf(err, errlen, "fault %s takes no value", item);
             return -1;
         }
-        *(item[0] == 'v' ? &cfg->v1only : &cfg->crlf) = 1;
+        *(item[0] == 'v'   ? &cfg->v1only
+          : item[0] == 'c' ? &cfg->crlf
+                           : &cfg->upper_crc) = 1;
         return 0;
     }
     snprintf(err, errlen,
              "unknown fault '%s' (known: drop=N corrupt=N junk=N wrongid=N "
-             "hostile=N delay=MS bytewise[=MS] v1only ignore-probes=N hangup=N crlf)",
+             "hostile=N damaged=N delay=MS slow=MS bytewise[=MS] v1only "
+             "ignore-probes=N hangup=N crlf upper-crc)",
              item);
     return -1;
 }
@@ -114,6 +120,11 @@ int fault_drop_request(const fault_cfg_t *cfg, fault_state_t *st)
 int fault_ignore_probe(const fault_cfg_t *cfg, fault_state_t *st)
 {
     return ++st->probes <= cfg->ignore_probes;
+}
+
+unsigned fault_reply_delay(const fault_cfg_t *cfg, int v2)
+{
+    return cfg->delay_ms + (v2 ? cfg->slow_ms : 0);
 }
 
 /* Another request id of the same length: each hex digit d becomes 15-d. */
@@ -147,6 +158,27 @@ static void put(const fault_cfg_t *cfg, buf_t *wire, const char *p, size_t n)
     buf_add(wire, p + start, n - start);
 }
 
+/* A V2 frame into wire, its CRC in upper case when asked. */
+static void put_frame(const fault_cfg_t *cfg, buf_t *wire, const char *p,
+                      size_t n)
+{
+    const char *crc = n > 3 ? memchr(p + 3, ' ', n - 3) : NULL;
+    char *copy;
+    size_t i;
+
+    if (!cfg->upper_crc || crc == NULL || (size_t)(crc - p) + 9 > n) {
+        put(cfg, wire, p, n);
+        return;
+    }
+    copy = xmalloc(n);
+    memcpy(copy, p, n);
+    for (i = (size_t)(crc - p) + 1; i < (size_t)(crc - p) + 9; i++)
+        if (copy[i] >= 'a' && copy[i] <= 'f')
+            copy[i] = (char)(copy[i] - 'a' + 'A');
+    put(cfg, wire, copy, n);
+    free(copy);
+}
+
 void fault_shape_reply(const fault_cfg_t *cfg, fault_state_t *st,
                        const char *bytes, size_t len, int v2,
                        const char *reqid, buf_t *wire, int *hangup)
@@ -167,16 +199,26 @@ void fault_shape_reply(const fault_cfg_t *cfg, fault_state_t *st,
         other_id(reqid, &id);
         host_format_v2(buf_cstr(&id), "SUCCESS", WRONGID_TEXT,
                        strlen(WRONGID_TEXT), &frame);
-        put(cfg, wire, frame.p, frame.len);
+        put_frame(cfg, wire, frame.p, frame.len);
         buf_free(&id);
         buf_free(&frame);
+    }
+    if (every(cfg->damaged, nth) && len >= 2) {
+        /* the reply with the byte before its newline lost on the way: its
+         * id still readable, its length no longer right */
+        char *copy = xmalloc(len);
+
+        memcpy(copy, bytes, len - 2);
+        copy[len - 2] = '\n';
+        put_frame(cfg, wire, copy, len - 1);
+        free(copy);
     }
     if (every(cfg->hostile, nth)) {
         buf_t frame = {0};
 
         host_format_v2(reqid, "FAILURE", HOSTILE_TEXT, strlen(HOSTILE_TEXT),
                        &frame);
-        put(cfg, wire, frame.p, frame.len);
+        put_frame(cfg, wire, frame.p, frame.len);
         buf_free(&frame);
     } else if (every(cfg->corrupt, nth) && len >= 2) {
         /* flip the low bit of the body's last character: still one line
@@ -185,10 +227,10 @@ void fault_shape_reply(const fault_cfg_t *cfg, fault_state_t *st,
 
         memcpy(copy, bytes, len);
         copy[len - 2] ^= 0x01;
-        put(cfg, wire, copy, len);
+        put_frame(cfg, wire, copy, len);
         free(copy);
     } else {
-        put(cfg, wire, bytes, len);
+        put_frame(cfg, wire, bytes, len);
     }
     if (every(cfg->hangup, nth))
         *hangup = 1;

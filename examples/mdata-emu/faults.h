@@ -16,6 +16,11 @@ typedef struct fault_cfg {
     unsigned hostile;       /* hostile=N: every Nth V2 reply a FAILURE whose
                                message holds terminal control sequences */
     unsigned delay_ms;      /* delay=MS: every reply MS ms late */
+    unsigned slow_ms;       /* slow=MS: every V2 reply MS ms late, the
+                               handshake answered at once, reading on */
+    unsigned damaged;       /* damaged=N: before every Nth V2 reply, a copy
+                               of it with a byte lost (bad length) */
+    int upper_crc;          /* upper-crc: V2 CRCs in upper-case hex */
     int bytewise;           /* bytewise[=MS]: replies one byte per write */
     unsigned bytewise_gap;  /*   ... MS apart (default 1) */
     int v1only;             /* v1only: an agent without V2 */
@@ -36,9 +41,13 @@ int fault_drop_request(const fault_cfg_t *cfg, fault_state_t *st);
 /* Count a probe (a line with no command); 1 when it is to be ignored. */
 int fault_ignore_probe(const fault_cfg_t *cfg, fault_state_t *st);
 
+/* How long a reply waits before it is written (delay, and slow for V2). */
+unsigned fault_reply_delay(const fault_cfg_t *cfg, int v2);
+
 /*
- * Turn one reply into the bytes to write: junk and wrong-id lines before a
- * V2 reply, a flipped bit in it, CR LF line ends. *hangup is set when the
+ * Turn one reply into the bytes to write: junk, wrong-id and damaged lines
+ * before a V2 reply, a flipped bit in it, upper-case CRCs, CR LF line
+ * ends. *hangup is set when the
  * connection is to be hung up once these bytes are out.
  */
 void fault_shape_reply(const fault_cfg_t *cfg, fault_state_t *st,

@@ -317,6 +317,18 @@ static void test_fault_specs(void)
     CU_ASSERT_EQUAL(fault_parse(&cfg, "hangup=-1", err, sizeof(err)), -1);
     CU_ASSERT_EQUAL(fault_parse(&cfg, "nope", err, sizeof(err)), -1);
     CU_ASSERT_PTR_NOT_NULL(strstr(err, "unknown fault"));
+    CU_ASSERT_EQUAL(fault_parse(&cfg, "slow=3500,damaged=2,upper-crc", err,
+                                sizeof(err)), 0);
+    CU_ASSERT_EQUAL(cfg.slow_ms, 3500);
+    CU_ASSERT_EQUAL(cfg.damaged, 2);
+    CU_ASSERT_TRUE(cfg.upper_crc);
+    CU_ASSERT_EQUAL(fault_parse(&cfg, "upper-crc=1", err, sizeof(err)), -1);
+    CU_ASSERT_EQUAL(fault_parse(&cfg, "damaged=0", err, sizeof(err)), -1);
+    CU_ASSERT_EQUAL(fault_parse(&cfg, "slow", err, sizeof(err)), -1);
+    /* slow delays V2 replies only; delay adds to it */
+    cfg.delay_ms = 10;
+    CU_ASSERT_EQUAL(fault_reply_delay(&cfg, 1), 3510);
+    CU_ASSERT_EQUAL(fault_reply_delay(&cfg, 0), 10);
 }
 
 static void test_fault_shaping(void)
@@ -338,6 +350,36 @@ static void test_fault_shaping(void)
         CU_ASSERT_EQUAL(memcmp(w.p, r, w.len) != 0, i == 2);
         CU_ASSERT_EQUAL(hang, i == 3);
     }
+    buf_free(&w);
+}
+
+/* damaged=N: a copy with the last body byte lost, then the reply; with
+ * upper-crc both carry their CRC in upper case. */
+static void test_fault_damaged_copy_upper_crc(void)
+{
+    fault_cfg_t cfg;
+    fault_state_t st;
+    const char *r = "V2 21 c9fe4e1e abcdef12 SUCCESS T0s=\n";
+    const char *want = "V2 21 C9FE4E1E abcdef12 SUCCESS T0s\n"
+                       "V2 21 C9FE4E1E abcdef12 SUCCESS T0s=\n";
+    buf_t w = {0};
+    int hang;
+
+    memset(&cfg, 0, sizeof(cfg));
+    memset(&st, 0, sizeof(st));
+    cfg.damaged = 2;
+    fault_shape_reply(&cfg, &st, r, strlen(r), 1, "abcdef12", &w, &hang);
+    CU_ASSERT_EQUAL(w.len, strlen(r));
+    CU_ASSERT(memcmp(w.p, r, w.len) == 0);
+    cfg.upper_crc = 1;
+    w.len = 0;
+    fault_shape_reply(&cfg, &st, r, strlen(r), 1, "abcdef12", &w, &hang);
+    CU_ASSERT_EQUAL(w.len, strlen(want));
+    CU_ASSERT(w.len == strlen(want) && memcmp(w.p, want, w.len) == 0);
+    /* V1 text is never touched */
+    w.len = 0;
+    fault_shape_reply(&cfg, &st, "V2 1 abcdef12\n", 14, 0, NULL, &w, &hang);
+    CU_ASSERT(w.len == 14 && memcmp(w.p, "V2 1 abcdef12\n", 14) == 0);
     buf_free(&w);
 }
 
@@ -364,6 +406,7 @@ static CU_TestInfo handler_tests[] = {
 static CU_TestInfo fault_tests[] = {
     {"specs", test_fault_specs},
     {"shaping", test_fault_shaping},
+    {"damaged_copy_upper_crc", test_fault_damaged_copy_upper_crc},
     CU_TEST_INFO_NULL,
 };
 

@@ -269,6 +269,57 @@ def test_fault_delay(start_emu, tmp_path):
     assert (t_out - t_in).total_seconds() >= 0.29
 
 
+def test_fault_slow_keeps_reading(start_emu):
+    """slow=MS: every V2 request is answered MS after it came, the
+    handshake at once, and requests sent meanwhile are read and answered
+    in turn (a busy host, not a stuck one)."""
+    e = start_emu(D1, "--fault", "slow=600")
+    c = e.connect()
+    began = time.monotonic()
+    c.exchange(b"\n", b"invalid command\n")
+    c.exchange(b"NEGOTIATE V2\n", b"V2_OK\n")
+    assert time.monotonic() - began < 0.5
+    first = time.monotonic()
+    c.send(frame("01", "GET", "sdc:hostname"))
+    time.sleep(0.3)
+    c.send(frame("02", "GET", "sdc:hostname"))
+    c.expect(reply_frame("01", "SUCCESS", "web01"))
+    got1 = time.monotonic() - first
+    c.expect(reply_frame("02", "SUCCESS", "web01"))
+    got2 = time.monotonic() - first
+    assert 0.55 <= got1 < 0.85  # not one after the other: 0.6 + 0.6
+    assert 0.85 <= got2 < 1.15
+    # V1 answers are not slowed
+    began = time.monotonic()
+    c.exchange(b"GET sdc:hostname\n", b"SUCCESS\nweb01\n.\n")
+    assert time.monotonic() - began < 0.5
+
+
+def test_fault_damaged_copy_first(start_emu):
+    e = start_emu(D1, "--fault", "damaged=1")
+    c = e.connect()
+    c.send(GET_HOST)
+    copy = c.recv_line()
+    assert copy == HOST_REPLY[:-2] + b"\n"  # the last byte lost
+    f = copy.split()
+    assert int(f[1]) != len(copy) - len(b" ".join(f[:3])) - 2
+    assert f[3] == b"abcdef12"
+    c.expect(HOST_REPLY)
+
+
+def test_fault_upper_crc(start_emu):
+    e = start_emu(D1, "--fault", "upper-crc,wrongid=1")
+    c = e.connect()
+    c.send(GET_HOST)
+    other = c.recv_line()
+    assert other.split()[2] == other.split()[2].upper()
+    line = c.recv_line()
+    f = HOST_REPLY.split(b" ")
+    assert line == b" ".join(f[:2] + [f[2].upper()] + f[3:])
+    assert f[2] != f[2].upper()  # the test means something: a-f digits
+    c.exchange(b"\n", b"invalid command\n")
+
+
 def test_fault_bytewise(start_emu, tmp_path):
     ts = tmp_path / "t.log"
     e = start_emu(D1, "--fault", "bytewise=0", "--transcript", str(ts))

@@ -206,13 +206,83 @@ def test_get_survives_fault(host, write_vm, fault):
         assert (r.code, r.out) == (0, b"hello\n"), (fault, r)
 
 
-@pytest.mark.parametrize("fault", ["drop=1", "corrupt=1"])
-def test_get_every_reply_lost_ends_with_error_not_hang(host, write_vm, fault):
-    # Every reply lost or corrupted: bounded retries, then status 2.
-    d = host(write_vm(VM), "--fault", fault)
-    r = run_tool("mdata-get", "plain", device=d, timeout=120)
+def test_get_every_reply_damaged_ends_promptly(host, write_vm):
+    # Only damaged replies: each attempt listens 250 ms for a good copy,
+    # then resyncs and retries; after 4 attempts, status 2.
+    d = host(write_vm(VM), "--fault", "corrupt=1")
+    began = time.monotonic()
+    r = run_tool("mdata-get", "-v", "plain", device=d, timeout=120)
+    took = time.monotonic() - began
+    assert (r.code, r.out) == (2, b""), r
+    assert "ERROR: no usable reply to GET from the metadata service on " + d in r.err
+    assert " attempts=4 retries=3 timeouts=0 " in r.err, r.err
+    assert took < 10, took  # 4 x 250 ms + backoffs + resyncs; no attempt waits out its timeout
+
+
+def test_get_every_reply_lost_ends_with_error_not_hang(start_emu, write_vm):
+    # The host answers the handshake but no request, and there is no -t:
+    # the attempts wait 3, 6, 12 and 48 s, then status 2 (about 70 s; one
+    # transport only, it is slow by design).
+    d = start_emu(write_vm(VM), "--fault", "drop=1").sock_path
+    began = time.monotonic()
+    r = run_tool("mdata-get", "plain", device=d, timeout=150)
+    took = time.monotonic() - began
     assert (r.code, r.out) == (2, b""), r
     assert r.err.startswith("ERROR: no usable reply to GET from the metadata service on " + d)
+    assert 68 < took < 110, took
+
+
+# ---- slow and noisy hosts ----------------------------------------------------
+
+def emu_device(start_emu, transport, *args):
+    if transport == "socket":
+        return start_emu(*args).sock_path
+    return start_emu(*args, socket_name=None, pty=True).pty_path
+
+
+@pytest.mark.parametrize("ms,transport,opts", [
+    (3500, "pty", []),
+    (7000, "socket", ["-t", "60"]),
+    (15000, "socket", []),
+])
+def test_get_from_a_slow_host(start_emu, write_vm, ms, transport, opts):
+    # A busy host answers every V2 request after ms (and the handshake at
+    # once): the answer to the first attempt completes the request as soon
+    # as it comes, though retries with longer waits went out meanwhile.
+    d = emu_device(start_emu, transport, write_vm(VM), "--fault", "slow=%d" % ms)
+    began = time.monotonic()
+    r = run_tool("mdata-get", "-v", *opts, "plain", device=d, timeout=90)
+    took = time.monotonic() - began
+    assert (r.code, r.out) == (0, b"hello\n"), r
+    assert " late=1" in r.err, r.err
+    assert ms / 1000 - 0.1 < took < ms / 1000 + 6, took
+
+
+def test_put_answered_after_12_s(start_emu, write_vm):
+    # The host's update takes 12 s: the PUT's first attempt (10 s) is
+    # retried, and the answer to the first completes it.
+    d = start_emu(write_vm(VM), "--update-delay-ms", "12000", socket_name=None, pty=True).pty_path
+    began = time.monotonic()
+    r = run_tool("mdata-put", "-v", "slow-key", "slow value", device=d, timeout=90)
+    took = time.monotonic() - began
+    assert (r.code, r.out) == (0, b""), r
+    assert " late=1" in r.err, r.err
+    assert 11.9 < took < 18, took
+    assert run_tool("mdata-get", "slow-key", device=d).out == b"slow value\n"
+
+
+@pytest.mark.parametrize("fault", ["junk=1,wrongid=1,damaged=1", "damaged=1,crlf", "upper-crc"])
+def test_get_noisy_host_first_attempt(host, write_vm, fault):
+    # A junk line, a frame for another id and a damaged copy (bad length)
+    # before the good reply; or a CRC in upper-case hex: taken on the first
+    # attempt, nothing resent.
+    d = host(write_vm(VM), "--fault", fault)
+    began = time.monotonic()
+    r = run_tool("mdata-get", "-v", "plain", device=d)
+    took = time.monotonic() - began
+    assert (r.code, r.out) == (0, b"hello\n"), r
+    assert "counters: requests=2 attempts=1 retries=0 timeouts=0 resyncs=0 " in r.err, r.err
+    assert took < 2.5, took
 
 
 # ---- no service ------------------------------------------------------------

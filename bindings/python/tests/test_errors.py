@@ -125,6 +125,16 @@ def test_timeout_when_every_reply_is_lost(host):
             md.get("sdc:alias")
 
 
+def test_slow_host_answer_to_an_earlier_attempt_is_taken(host):
+    # The host answers every request after 0.8 s; each attempt waits less
+    # at first: the answer to the first attempt completes the request.
+    dev = host(vm_path("sample-vm.json"), "--fault", "slow=800")
+    with mdata.Client(dev, timeout=20, attempt_timeout=0.3) as md:
+        assert md.get("sdc:alias") == "guest-test-01"
+        counters = md.counters()
+    assert counters["late"] == 1 and counters["retries"] >= 1
+
+
 def test_protocol_error_when_every_reply_is_damaged(host):
     dev = host(vm_path("sample-vm.json"), "--fault", "corrupt=1")
     with mdata.Client(dev, timeout=20, max_attempts=3) as md:
