@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -204,6 +205,9 @@ int main(int argc, char **argv)
         return 2;
     }
 
+    /* A console or journal that went away must not kill the boot's
+     * scripts' supervisor; scripts get SIGPIPE back (script.c). */
+    signal(SIGPIPE, SIG_IGN);
     memset(&ctx, 0, sizeof(ctx));
     mi_meta_init(&ctx.meta);
     rc = mi_root_open(&ctx.root, root, dry_run, verbose);

@@ -675,3 +675,13 @@ def test_secondary_disk(host, root, tmp_path):
     assert r.code == 0, r
     assert "holds data: left alone" in r.out
     assert open(str(used), "rb").read() == before
+
+
+def test_one_deadline_for_all_keys(host, root):
+    # Every reply 400 ms late: one key after the other would need 4.4 s
+    # (11 keys; 9.6 s for the 24 of the serial line) and miss a 4 s
+    # deadline; all in flight together they take about three delays
+    # (probe, negotiation, the requests).
+    r = early(root, host(vm(), "--fault", "delay=400"), "-t", "4")
+    assert r.code == 0, r
+    assert read(root, "etc/hostname") == "sdc-name\n"
