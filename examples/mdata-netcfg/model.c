@@ -297,7 +297,7 @@ static void name_ifaces(build_t *b)
         if (ifc->name[0] == '\0') {
             /* At most niface names are taken: one of these is free. */
             for (k = b->index[i]; k <= b->index[i] + m->niface; k++) {
-                snprintf(cand, sizeof(cand), "net%zu", k);
+                snprintf(cand, sizeof(cand), "net%u", (unsigned int)k);
                 if (name_taken(m, ifc, cand) == NULL)
                     break;
             }

@@ -359,6 +359,9 @@ def test_unit_one_run_writes_network_and_hostname(tmp_path):
     bindir; that command writes the networkd files and /etc/hostname, and
     marks the dhcp nic not required for online."""
     need_unit()
+    # Written before networkd starts, and networkd pulled in.
+    assert "systemd-networkd.service" in " ".join(unit_lines(UNIT, "Before"))
+    assert "systemd-networkd.service" in " ".join(unit_lines(UNIT, "Wants"))
     starts = unit_lines(UNIT, "ExecStart")
     assert len(starts) == 1, starts
     r = subprocess.run(unit_command(starts[0], tmp_path),
