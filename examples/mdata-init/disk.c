@@ -15,7 +15,8 @@
 
 #include "script.h"
 
-#define FSTAB_BEGIN "# BEGIN mdata-init: secondary disk (edits inside are lost)"
+#define FSTAB_BEGIN "# BEGIN mdata-init: secondary disk (edits inside are " \
+                    "lost)"
 #define FSTAB_END "# END mdata-init"
 #define PROBE_BYTES (1u << 20)
 

@@ -117,7 +117,8 @@ int mi_dir_open(mi_root_t *r, const char *rel, int create, mode_t mode)
 
             /* A symlink where a directory belongs reads as ENOTDIR with
              * O_DIRECTORY: say it as what it is. */
-            if (e == ENOTDIR && fstatat(fd, p, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+            if (e == ENOTDIR &&
+                fstatat(fd, p, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
                 S_ISLNK(st.st_mode))
                 e = ELOOP;
             close(fd);
