@@ -91,6 +91,26 @@ grep -v "running with root privileges" "$out/lintian.txt"
 [ $lintian_rc -eq 0 ] || fail "lintian reports errors ($out/lintian.txt)"
 step "lintian: $(grep -c '^E:' "$out/lintian.txt") errors, $(grep -c '^W:' "$out/lintian.txt") warnings"
 
+# The ABI is pinned: with a symbol removed from the library (listed in
+# debian/libmdata0.symbols but not exported) or added to it (exported but
+# not listed), the build's own dh_makeshlibs step must fail.
+symbols=$tree/debian/libmdata0.symbols
+cp "$symbols" "$work/symbols.orig"
+echo " mdata_gone_for_this_test@LIBMDATA_0.1 0.1" >>"$symbols"
+if (cd "$tree" && debian/rules override_dh_makeshlibs) >"$out/symbols-removed.log" 2>&1 ||
+        ! grep -q 'some symbols or patterns disappeared' "$out/symbols-removed.log"; then
+    cat "$out/symbols-removed.log"
+    fail "a symbol removed from libmdata.so did not fail dh_makeshlibs"
+fi
+grep -v ' mdata_free@' "$work/symbols.orig" >"$symbols"
+if (cd "$tree" && debian/rules override_dh_makeshlibs) >"$out/symbols-added.log" 2>&1 ||
+        ! grep -q 'some new symbols appeared' "$out/symbols-added.log"; then
+    cat "$out/symbols-added.log"
+    fail "a symbol added to libmdata.so did not fail dh_makeshlibs"
+fi
+cp "$work/symbols.orig" "$symbols"
+say "ok: dh_makeshlibs fails on a symbol removed or added (dpkg-gensymbols -c4)"
+
 # Units must be enabled by the packages but never started by them: the
 # root being built is not the running system.
 for deb in "$work"/*.deb; do
@@ -131,22 +151,28 @@ root=$work/root
 mkdir "$root" && tar -C "$root" -xf "$tarball" || fail "cannot unpack $tarball"
 step "root unpacked from $tarball"
 
-# 5. Install every package built (not the debug symbols) with apt.
-mkdir -p "$root/tmp/debs"
+# 5. Install every package built (not the debug symbols) with apt, first
+# all but mdata-init: it conflicts with mdata-netcfg (an image enables the
+# one or the other), and comes in in step 8, replacing it.
+mkdir -p "$root/tmp/debs" "$root/tmp/debs-init"
 for deb in "$work"/*.deb; do
-    case $deb in *-dbgsym_*) continue ;; esac
-    cp "$deb" "$root/tmp/debs/"
+    case $(basename "$deb") in
+        *-dbgsym_*) ;;
+        mdata-init_*) cp "$deb" "$root/tmp/debs-init/" ;;
+        *) cp "$deb" "$root/tmp/debs/" ;;
+    esac
 done
-install_debs() {
+install_debs() { # directory in the root
     timeout 600 chroot "$root" sh -c \
-        'apt-get install -y -q --no-install-recommends /tmp/debs/*.deb' \
+        "apt-get install -y -q --no-install-recommends $1/*.deb" \
         >>"$out/install.log" 2>&1
 }
 : >"$out/install.log"
-if ! install_debs; then
+if ! install_debs /tmp/debs; then
     # The lists in the cached root may be older than the mirror.
     timeout 300 chroot "$root" apt-get update -q >>"$out/install.log" 2>&1
-    install_debs || { tail -n 30 "$out/install.log"; fail "apt-get install failed"; }
+    install_debs /tmp/debs ||
+        { tail -n 30 "$out/install.log"; fail "apt-get install failed"; }
 fi
 step "installed with apt: $(cd "$root/tmp/debs" && echo *.deb)"
 
@@ -155,6 +181,18 @@ expect() { # what got wanted
     [ "$2" = "$3" ] || fail "$1: got '$2', wanted '$3'"
     say "ok: $1: $2"
 }
+# Every unit the packages in a directory ship with an [Install] section is
+# enabled in the root.
+expect_units_enabled() { # directory in the root
+    units=$(for deb in "$root$1"/*.deb; do dpkg-deb -c "$deb"; done |
+        sed -n 's|.*\./lib/systemd/system/\([^/]*\.service\)$|\1|p')
+    [ -n "$units" ] || fail "no systemd unit in $1"
+    for unit in $units; do
+        grep -q '^\[Install\]' "$root/lib/systemd/system/$unit" || continue
+        expect "systemctl --root is-enabled $unit" \
+            "$(systemctl --root="$root" is-enabled "$unit" 2>&1)" enabled
+    done
+}
 
 # 6. Use them inside the root.
 expect "mdata-get --version" "$(in_root mdata-get --version)" \
@@ -162,11 +200,6 @@ expect "mdata-get --version" "$(in_root mdata-get --version)" \
 expect "python3 -c 'import mdata'" "$(in_root python3 -c \
     'import mdata; print(mdata.__version__, mdata.library_version())')" \
     "$version $version"
-init_version=$(in_root mdata-init --version) || fail "mdata-init --version failed"
-case $init_version in
-    *" $version"*) say "ok: mdata-init --version: $init_version" ;;
-    *) fail "mdata-init --version: got '$init_version', wanted one with $version" ;;
-esac
 expect "pkg-config --modversion libmdata" \
     "$(in_root pkg-config --modversion libmdata)" "$version"
 
@@ -187,19 +220,32 @@ expect "mdata-get sdc:hostname (mdata-emu in the root)" \
 expect "python3 mdata.Client().hostname() (mdata-emu in the root)" \
     "$(in_root python3 -c 'import mdata; print(mdata.Client("/run/mdata.sock", 10).hostname())')" \
     "$hostname"
+
+# 7. mdata-netcfg's unit is enabled.
+expect_units_enabled /tmp/debs
+
+# 8. mdata-init replaces mdata-netcfg (apt removes it); its units are
+# enabled, it runs (dry) against the emulator; purging mdata-netcfg then
+# takes its enablement away.
+install_debs /tmp/debs-init ||
+    { tail -n 30 "$out/install.log"; fail "apt-get install mdata-init failed"; }
+expect "mdata-netcfg after installing mdata-init" \
+    "$(in_root dpkg-query -W -f '${db:Status-Abbrev}' mdata-netcfg)" "rc "
+init_version=$(in_root mdata-init --version) || fail "mdata-init --version failed"
+case $init_version in
+    *" $version"*) say "ok: mdata-init --version: $init_version" ;;
+    *) fail "mdata-init --version: got '$init_version', wanted one with $version" ;;
+esac
+init_out=$(in_root mdata-init early --dry-run -d /run/mdata.sock -t 10 2>&1) ||
+    { echo "$init_out"; fail "mdata-init early --dry-run failed"; }
+case $init_out in
+    *"$hostname"*) say "ok: mdata-init early --dry-run (mdata-emu in the root)" ;;
+    *) echo "$init_out"; fail "mdata-init early --dry-run did not name $hostname" ;;
+esac
+expect_units_enabled /tmp/debs-init
 kill "$emu_pid" && wait "$emu_pid" 2>/dev/null
 emu_pid=""
 
-# 7. Every unit the packages ship with an [Install] section is enabled in
-# the root; purging the package takes the enablement away again.
-units=$(for deb in "$root"/tmp/debs/*.deb; do dpkg-deb -c "$deb"; done |
-    sed -n 's|.*\./lib/systemd/system/\([^/]*\.service\)$|\1|p')
-[ -n "$units" ] || fail "no systemd unit in the packages"
-for unit in $units; do
-    grep -q '^\[Install\]' "$root/lib/systemd/system/$unit" || continue
-    expect "systemctl --root is-enabled $unit" \
-        "$(systemctl --root="$root" is-enabled "$unit" 2>&1)" enabled
-done
 in_root apt-get purge -y -q mdata-netcfg >>"$out/install.log" 2>&1 ||
     fail "apt-get purge mdata-netcfg failed"
 left=$(find "$root/etc/systemd/system" -name 'mdata-netcfg.service' 2>/dev/null)
