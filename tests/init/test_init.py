@@ -607,6 +607,8 @@ def test_systemd_units(tmp_path):
     late_u = open(os.path.join(UNITS, "mdata-init-late.service")).read()
     assert "Before=network-pre.target systemd-networkd.service" in early_u
     assert "Before=ssh.service sshd.service" in early_u
+    assert "Wants=systemd-networkd.service" in early_u  # the default format's
+    assert "After=mdata-netcfg.service" in early_u
     assert "After=network-online.target" in late_u and "Wants=network-online.target" in late_u
     assert "KillMode=process" in late_u
     if shutil.which("systemd-analyze") is None:
