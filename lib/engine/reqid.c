@@ -96,8 +96,12 @@ static uint32_t next_random(mdata__engine_t *e)
 
 static size_t slot_of(const id_table_t *t, uint32_t id)
 {
-    /* Fibonacci hashing: any id pattern spreads over the table. */
-    return (size_t)((id * 2654435769u) & (uint32_t)(t->cap - 1));
+    /* Ids are random, but a test's source may not be: mix every bit into
+     * the low ones (an xor-shift-multiply finaliser). */
+    id ^= id >> 16;
+    id *= 0x7feb352du;
+    id ^= id >> 15;
+    return (size_t)(id & (uint32_t)(t->cap - 1));
 }
 
 static mdata__req_t *table_find(const id_table_t *t, uint32_t id)
