@@ -687,3 +687,32 @@ def test_one_deadline_for_all_keys(host, root):
     r = early(root, host(vm(), "--fault", "delay=400"), "-t", "4")
     assert r.code == 0, r
     assert read(root, "etc/hostname") == "sdc-name\n"
+
+
+# The paths mdata-init(8) lists under FILES, as patterns.
+LISTED = [
+    "etc/hostname", "etc/rc.conf.d/hostname", "etc/hosts",
+    "etc/systemd/network/10-mdata-*.network", "etc/netplan/50-mdata.yaml",
+    "etc/network/interfaces", "etc/NetworkManager/system-connections/mdata-*",
+    "etc/rc.conf.local", "etc/ssh/ssh_host_*", "etc/machine-id",
+    "root/.ssh/authorized_keys", "var/svc/provision_success",
+    "var/db/mdata-user-data", "var/db/user-script", "etc/fstab",
+    "var/lib/mdata-init/*",
+]
+
+
+@needs_keygen
+def test_writes_only_listed_paths(host, root):
+    import fnmatch
+    fake_image(root)
+    (root / "var" / "svc").mkdir(parents=True)
+    (root / "var" / "svc" / "provisioning").write_text("")
+    image = set(files_state(root))
+    cm = {"user-script": "true\n", "user-data": "x", "hostname": "h",
+          "root_authorized_keys": mkkey(1)}
+    r = run_init("all", "--root", root, "-d", host(vm(customer=cm,
+                 internal={"operator-script": "#!/bin/sh\ntrue\n"})))
+    assert r.code == 0, r
+    new = set(files_state(root)) - image
+    stray = [p for p in new if not any(fnmatch.fnmatch(p, pat) for pat in LISTED)]
+    assert stray == [], stray
