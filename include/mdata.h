@@ -371,6 +371,14 @@ MDATA_EXPORT int mdata_options_set_backoff_ms(mdata_options_t *opts,
  * its request with MDATA_ETOOBIG. Default 64 MiB; 1 KiB .. 1 GiB. */
 MDATA_EXPORT int mdata_options_set_max_reply(mdata_options_t *opts,
                                              size_t bytes);
+/* A smaller bound for replies to GET key (bytes 0 removes it; at most
+ * 1 GiB; max_reply still holds), checked while the reply arrives. Defaults:
+ * sdc:nics 1 MiB, sdc:routes 256 KiB, sdc:resolvers 64 KiB, sdc:hostname
+ * and sdc:dns_domain 4 KiB (the typed getters' keys). Keys of at most 63
+ * bytes, 16 keys in all; MDATA_EINVAL beyond. */
+MDATA_EXPORT int mdata_options_set_key_max_reply(mdata_options_t *opts,
+                                                 const char *key,
+                                                 size_t bytes);
 /* V2 requests on the wire at once on one connection (V1 is always 1).
  * Default 16; 1 .. 1024. */
 MDATA_EXPORT int mdata_options_set_max_inflight(mdata_options_t *opts,
@@ -660,6 +668,17 @@ MDATA_EXPORT int mdata_sync_set_timeout_ms(mdata_sync_t *sync, uint64_t ms);
                                          blocked_outgoing_ports */
 #define MDATA_ROUTES_MAX 256          /* entries of sdc:routes */
 #define MDATA_RESOLVERS_MAX 32        /* entries of sdc:resolvers */
+/*
+ * Bounds on a whole document, checked in one pass before any tree is
+ * built, so memory stays proportional to a small input and bounded for a
+ * large one (64 MiB of "{}," would otherwise become gigabytes of nodes).
+ * A value is each object, array, string, number or literal (members
+ * counted with their values); over a bound fails with MDATA_ERANGE.
+ */
+#define MDATA_NICS_VALUES_MAX 32768     /* JSON values in sdc:nics */
+#define MDATA_ROUTES_VALUES_MAX 4096    /* JSON values in sdc:routes */
+#define MDATA_RESOLVERS_VALUES_MAX 256  /* JSON values in sdc:resolvers */
+#define MDATA_JSON_DEPTH_MAX 32         /* arrays and objects nested */
 
 /* What an mdata_ip_t holds. */
 typedef enum mdata_ip_family {

@@ -42,6 +42,8 @@ static void usage(FILE *f)
         "                        v1only ignore-probes=N hangup=N crlf\n"
         "                        upper-crc\n"
         "  --max-line BYTES      ignore longer request lines (default 1 GiB)\n"
+        "  --raw KEY=FILE        answer GET KEY with FILE's bytes, whatever\n"
+        "                        the VM holds (a broken or hostile host)\n"
         "  -v, --verbose         log every request and connection\n"
         "  -q, --quiet           log errors only\n"
         "  -V, --version         print the version\n"
@@ -58,6 +60,51 @@ static void on_signal(uv_signal_t *s, int signum)
     uv_close((uv_handle_t *)&emu->sig_int, NULL);
     uv_close((uv_handle_t *)&emu->sig_term, NULL);
     transport_stop(emu);
+}
+
+/* --raw KEY=FILE: read FILE whole into the next slot. */
+static int add_raw(host_opts_t *o, const char *spec)
+{
+    const char *eq = strchr(spec, '=');
+    host_raw_t *r = &o->raw[o->nraw];
+    FILE *f;
+    long size;
+
+    if (eq == NULL || eq == spec || o->nraw == HOST_RAW_MAX) {
+        emu_log(0, "--raw needs KEY=FILE (at most %d)", HOST_RAW_MAX);
+        return -1;
+    }
+    f = fopen(eq + 1, "rb");
+    if (f == NULL || fseek(f, 0, SEEK_END) != 0 || (size = ftell(f)) < 0 ||
+        fseek(f, 0, SEEK_SET) != 0) {
+        emu_log(0, "--raw: cannot read %s: %s", eq + 1, strerror(errno));
+        if (f != NULL)
+            fclose(f);
+        return -1;
+    }
+    r->len = (size_t)size;
+    r->value = xmalloc(r->len + 1);
+    if (fread(r->value, 1, r->len, f) != r->len) {
+        emu_log(0, "--raw: short read of %s", eq + 1);
+        fclose(f);
+        free(r->value);
+        return -1;
+    }
+    fclose(f);
+    r->key = xmalloc((size_t)(eq - spec) + 1);
+    memcpy(r->key, spec, (size_t)(eq - spec));
+    r->key[eq - spec] = '\0';
+    o->nraw++;
+    return 0;
+}
+
+static void free_raw(host_opts_t *o)
+{
+    while (o->nraw > 0) {
+        o->nraw--;
+        free(o->raw[o->nraw].key);
+        free(o->raw[o->nraw].value);
+    }
 }
 
 static int parse_uint(const char *s, unsigned long max, unsigned long *out)
@@ -82,6 +129,7 @@ int main(int argc, char **argv)
         {"transcript", required_argument, NULL, 't'},
         {"fault", required_argument, NULL, 'f'},
         {"max-line", required_argument, NULL, 'm'},
+        {"raw", required_argument, NULL, 'r'},
         {"verbose", no_argument, NULL, 'v'},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
@@ -124,6 +172,12 @@ int main(int argc, char **argv)
                 return 2;
             }
             emu.max_line = (size_t)n;
+            break;
+        case 'r':
+            if (add_raw(&emu.hopts, optarg) < 0) {
+                free_raw(&emu.hopts);
+                return 2;
+            }
             break;
         case 'f':
             if (fault_parse(&emu.faults, optarg, err, sizeof(err)) < 0) {
@@ -176,6 +230,7 @@ int main(int argc, char **argv)
     uv_run(emu.loop, UV_RUN_DEFAULT);
     uv_loop_close(emu.loop);
     vm_free(&emu.vm);
+    free_raw(&emu.hopts);
     transcript_close();
     return rc;
 }

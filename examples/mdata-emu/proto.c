@@ -361,15 +361,23 @@ static const char *trim(const char *s, size_t n, size_t *len)
     return s + l;
 }
 
-static void do_get(vm_t *vm, host_out_t *out, const char *want, size_t wn)
+static void do_get(vm_t *vm, const host_opts_t *opts, host_out_t *out,
+                   const char *want, size_t wn)
 {
     vm_result_t r = {0};
-    size_t kn;
+    size_t kn, i;
     const char *key = trim(want, wn, &kn);
 
     if (kn == 0) {
         reply_error(out, "Invalid GET Request");
         return;
+    }
+    for (i = 0; i < opts->nraw; i++) {
+        if (strlen(opts->raw[i].key) == kn &&
+            memcmp(opts->raw[i].key, key, kn) == 0) {
+            reply_success(out, opts->raw[i].value, opts->raw[i].len);
+            return;
+        }
     }
     vm_get(vm, key, kn, &r);
     returnit(out, &r);
@@ -494,7 +502,7 @@ void host_handle_line(vm_t *vm, const host_opts_t *opts, const char *line,
     }
 
     if (STR_IS(c, cn, "GET")) {
-        do_get(vm, out, want, wn);
+        do_get(vm, opts, out, want, wn);
     } else if (!out->v2 && STR_IS(c, cn, "NEGOTIATE")) {
         if (STR_IS(want, wn, "V2") && !opts->v1only)
             buf_adds(&out->reply, "V2_OK\n");

@@ -36,8 +36,18 @@ typedef struct host_out {
     char why[160];    /* HOST_SILENT / HOST_CRASH: the reason, for the log */
 } host_out_t;
 
+/* --raw KEY=FILE: a value served as it is, whatever the VM holds. */
+#define HOST_RAW_MAX 8
+typedef struct host_raw {
+    char *key;
+    char *value;
+    size_t len;
+} host_raw_t;
+
 typedef struct host_opts {
     int v1only; /* an agent without V2: NEGOTIATE fails, V2 is unknown */
+    host_raw_t raw[HOST_RAW_MAX];
+    size_t nraw;
 } host_opts_t;
 
 /* Handle one line (LF removed, valid UTF-8). out must be zeroed or cleared. */

@@ -94,6 +94,36 @@ static int from_dir(const char *path, nc_raw_t *raw, char *why, size_t cap)
     return rc;
 }
 
+/*
+ * jansson spends some hundred bytes on every value, so a 16 MiB file of
+ * "{}," would take gigabytes: count values first (every '[', '{' and ','
+ * outside strings starts one) and refuse more than the five keys' parsers
+ * accept together, plus room for other keys.
+ */
+#define NC_FILE_VALUES_MAX                                                   \
+    (MDATA_NICS_VALUES_MAX + MDATA_ROUTES_VALUES_MAX +                       \
+     MDATA_RESOLVERS_VALUES_MAX + 4096)
+
+static size_t count_values(const char *p, size_t len)
+{
+    size_t i, n = 1;
+    int in_string = 0;
+
+    for (i = 0; i < len; i++) {
+        if (in_string) {
+            if (p[i] == '\\')
+                i++;
+            else if (p[i] == '"')
+                in_string = 0;
+        } else if (p[i] == '"') {
+            in_string = 1;
+        } else if (p[i] == '[' || p[i] == '{' || p[i] == ',') {
+            n++;
+        }
+    }
+    return n;
+}
+
 static int from_json(const char *path, nc_raw_t *raw, char *why, size_t cap)
 {
     json_error_t jerr;
@@ -109,6 +139,12 @@ static int from_json(const char *path, nc_raw_t *raw, char *why, size_t cap)
     }
     if (rc != 0)
         return rc;
+    if (count_values(data, len) > NC_FILE_VALUES_MAX) {
+        snprintf(why, cap, "%s: more than %d JSON values", path,
+                 NC_FILE_VALUES_MAX);
+        free(data);
+        return MDATA_ERANGE;
+    }
     root = json_loadb(data, len, JSON_REJECT_DUPLICATES, &jerr);
     free(data);
     if (root == NULL || !json_is_object(root)) {

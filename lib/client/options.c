@@ -96,6 +96,15 @@ int mdata_options_set_max_reply(mdata_options_t *opts, size_t bytes)
     return 0;
 }
 
+int mdata_options_set_key_max_reply(mdata_options_t *opts, const char *key,
+                                    size_t bytes)
+{
+    if (opts == NULL || key == NULL || mdata__check_key(key, NULL) < 0 ||
+        bytes > ((size_t)1 << 30))
+        return MDATA_EINVAL;
+    return mdata__engine_config_key_cap(&opts->cfg, key, bytes);
+}
+
 int mdata_options_set_max_inflight(mdata_options_t *opts, unsigned n)
 {
     if (opts == NULL || n < 1 || n > 1024)

@@ -20,6 +20,59 @@ void mdata__engine_config_defaults(mdata__engine_config_t *cfg)
     cfg->max_inflight = 16;
     cfg->max_pending = 4096;
     cfg->max_reply = (size_t)64 << 20;
+    /* The typed values are small on any real VM (32 nics are some 20 KiB);
+     * bounds far above that keep a hostile host from filling memory. */
+    (void)mdata__engine_config_key_cap(cfg, "sdc:nics", (size_t)1 << 20);
+    (void)mdata__engine_config_key_cap(cfg, "sdc:routes", (size_t)256 << 10);
+    (void)mdata__engine_config_key_cap(cfg, "sdc:resolvers",
+                                       (size_t)64 << 10);
+    (void)mdata__engine_config_key_cap(cfg, "sdc:hostname", 4096);
+    (void)mdata__engine_config_key_cap(cfg, "sdc:dns_domain", 4096);
+}
+
+int mdata__engine_config_key_cap(mdata__engine_config_t *cfg,
+                                 const char *key, size_t bytes)
+{
+    mdata__key_cap_t *slot = NULL;
+    size_t i, n = strlen(key);
+
+    if (n >= MDATA__KEY_CAP_LEN)
+        return MDATA_EINVAL;
+    for (i = 0; i < MDATA__KEY_CAPS; i++) {
+        mdata__key_cap_t *c = &cfg->key_caps[i];
+
+        if (strcmp(c->key, key) == 0 && c->key[0] != '\0') {
+            slot = c;
+            break;
+        }
+        if (c->key[0] == '\0' && slot == NULL)
+            slot = c;
+    }
+    if (slot == NULL)
+        return bytes == 0 ? 0 : MDATA_EINVAL;
+    if (bytes == 0) {
+        if (strcmp(slot->key, key) == 0)
+            memset(slot, 0, sizeof(*slot));
+        return 0;
+    }
+    memcpy(slot->key, key, n + 1);
+    slot->max = bytes;
+    return 0;
+}
+
+/* The largest value a GET of key may bring back. */
+static size_t max_reply_for(const mdata__engine_t *e, int op, const char *key)
+{
+    size_t i;
+
+    if (op == MDATA__OP_GET)
+        for (i = 0; i < MDATA__KEY_CAPS; i++)
+            if (e->cfg.key_caps[i].key[0] != '\0' &&
+                strcmp(e->cfg.key_caps[i].key, key) == 0)
+                return e->cfg.key_caps[i].max < e->cfg.max_reply
+                           ? e->cfg.key_caps[i].max
+                           : e->cfg.max_reply;
+    return e->cfg.max_reply;
 }
 
 /* Longest line a reply of max_reply bytes can take. */
@@ -334,6 +387,7 @@ int mdata__engine_submit(mdata__engine_t *e, int op, const char *key,
         return mdata__error(err, MDATA_ENOMEM, 0, 0, "out of memory");
     r->op = op;
     r->ud = ud;
+    r->max_reply = max_reply_for(e, op, key);
     if (op != MDATA__OP_KEYS && op != MDATA__OP_CONNECT) {
         r->key = strdup(key);
         if (r->key == NULL || build_arg(r, val, len) < 0) {

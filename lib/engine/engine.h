@@ -48,6 +48,17 @@ enum {
 /* Source of request ids; returns 32 random bits. */
 typedef uint32_t (*mdata__random_fn)(void *ctx);
 
+/*
+ * A GET key with a reply bound of its own, below max_reply: the typed
+ * values' defaults (doc/defaults.md) or mdata_options_set_key_max_reply.
+ */
+#define MDATA__KEY_CAPS 16    /* keys with a bound of their own */
+#define MDATA__KEY_CAP_LEN 64 /* longest such key, NUL included */
+typedef struct mdata__key_cap {
+    char key[MDATA__KEY_CAP_LEN]; /* "" marks a free slot */
+    size_t max;
+} mdata__key_cap_t;
+
 typedef struct mdata__engine_config {
     uint64_t timeout_ms;             /* total deadline of a request */
     uint64_t read_attempt_ms;        /* per-attempt reply wait, GET/KEYS */
@@ -59,6 +70,7 @@ typedef struct mdata__engine_config {
     unsigned max_inflight;           /* V2 requests on the wire at once */
     unsigned max_pending;            /* requests held at once (EBUSY) */
     size_t max_reply;                /* largest value accepted, bytes */
+    mdata__key_cap_t key_caps[MDATA__KEY_CAPS]; /* smaller, per GET key */
     mdata__random_fn random;         /* NULL: getrandom/urandom */
     void *random_ctx;
 } mdata__engine_config_t;
@@ -78,6 +90,14 @@ typedef struct mdata__done {
 
 /* Fill cfg with the documented defaults (doc/defaults.md). */
 void mdata__engine_config_defaults(mdata__engine_config_t *cfg);
+
+/*
+ * Give GETs of key a reply bound of its own (bytes 0: none, max_reply
+ * holds). Returns 0, or MDATA_EINVAL for a key too long for a slot or
+ * when every slot is taken.
+ */
+int mdata__engine_config_key_cap(mdata__engine_config_t *cfg,
+                                 const char *key, size_t bytes);
 
 int mdata__engine_new(const mdata__engine_config_t *cfg,
                       mdata__engine_t **out);

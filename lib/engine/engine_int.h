@@ -28,6 +28,7 @@ struct mdata__req {
     char *key;       /* NUL-terminated copy (GET, DELETE, PUT) */
     uint8_t *arg;    /* V2 payload: key, or base64(key) SP base64(value) */
     size_t arg_len;
+    size_t max_reply;    /* largest value accepted (per-key bound) */
     char reqid[9];   /* of the current attempt */
     uint32_t ids[MDATA__REQID_HISTORY]; /* its attempts' ids, oldest first;
                                          * each is in the engine's id table */

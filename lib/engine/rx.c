@@ -91,7 +91,7 @@ static void rx_frame(mdata__engine_t *e, const char *line, size_t len,
     }
     if (r->where != RQ_INFLIGHT || strcmp(r->reqid, f.reqid) != 0)
         e->counters[MDATA_COUNTER_LATE]++;
-    if (f.payload_len > e->cfg.max_reply) {
+    if (f.payload_len > r->max_reply) {
         e->counters[MDATA_COUNTER_TOO_BIG]++;
         mdata__req_finish(e, r, MDATA_ETOOBIG, NULL, 0);
         return;
@@ -165,6 +165,11 @@ static void rx_v1(mdata__engine_t *e, const char *line, size_t len,
     v = mdata_v1_reply_value(e->v1, &vlen);
     if (status == MDATA_ENOTFOUND || status == MDATA_ENOTSUP)
         vlen = 0;
+    if (vlen > r->max_reply) {
+        e->counters[MDATA_COUNTER_TOO_BIG]++;
+        mdata__req_finish(e, r, MDATA_ETOOBIG, NULL, 0);
+        return;
+    }
     val = copy_value(v, vlen);
     if (val == NULL)
         status = MDATA_ENOMEM;

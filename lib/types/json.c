@@ -41,7 +41,67 @@ const char *mdata__json_kind(const json_t *v)
     return "an unknown value";
 }
 
+/*
+ * Count what jansson would build from the document: every '[' and '{'
+ * opens a value and every ',' outside strings starts one more (an element,
+ * or a member with its value), so values <= containers + commas + 1. The
+ * pass only looks at bytes; syntax is jansson's business afterwards.
+ */
+static int prescan(const char *p, size_t len, const char *what,
+                   const mdata__json_bounds_t *b, mdata_error_t *err)
+{
+    size_t i, depth = 0, values = 1, entries = 0;
+    int in_string = 0, root_array = 0;
+
+    for (i = 0; i < len; i++) {
+        char c = p[i];
+
+        if (in_string) {
+            if (c == '\\')
+                i++; /* the escaped byte cannot end the string */
+            else if (c == '"')
+                in_string = 0;
+            continue;
+        }
+        if (c == ' ' || c == '\t' || c == '\n' || c == '\r')
+            continue;
+        /* the first element of the top-level array has no comma before */
+        if (depth == 1 && root_array && entries == 0 && c != ']' &&
+            c != ',')
+            entries = 1;
+        if (c == '"') {
+            in_string = 1;
+        } else if (c == '[' || c == '{') {
+            if (depth == 0)
+                root_array = c == '[';
+            else
+                values++;
+            if (++depth > MDATA_JSON_DEPTH_MAX)
+                return mdata__error(err, MDATA_ERANGE, 0, i,
+                                    "%s: nested deeper than %d levels",
+                                    what, MDATA_JSON_DEPTH_MAX);
+        } else if (c == ']' || c == '}') {
+            if (depth > 0)
+                depth--;
+        } else if (c == ',') {
+            values++;
+            if (depth == 1 && root_array)
+                entries++;
+        }
+    }
+    if (entries > b->entries)
+        return mdata__error(err, MDATA_ERANGE, 0, 0,
+                            "%s: %zu entries, at most %zu allowed", what,
+                            entries, b->entries);
+    if (values > b->values)
+        return mdata__error(err, MDATA_ERANGE, 0, 0,
+                            "%s: %zu JSON values, at most %zu allowed", what,
+                            values, b->values);
+    return 0;
+}
+
 json_t *mdata__json_load(const void *json, size_t len, const char *what,
+                         const mdata__json_bounds_t *bounds,
                          mdata_error_t *err, int *code)
 {
     json_error_t jerr;
@@ -62,6 +122,9 @@ json_t *mdata__json_load(const void *json, size_t len, const char *what,
                              what);
         return NULL;
     }
+    *code = prescan(json, len, what, bounds, err);
+    if (*code < 0)
+        return NULL;
     root = json_loadb(json != NULL ? json : "", len,
                       JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &jerr);
     if (root != NULL)

@@ -556,6 +556,7 @@ static int parse_nic(nic_ctx_t *c, struct mdata_nic *nic)
 int mdata_nics_parse(const void *json, size_t len, mdata_nic_list_t **out,
                      mdata_error_t *err)
 {
+    static const mdata__json_bounds_t bounds = {MDATA_NICS_MAX, MDATA_NICS_VALUES_MAX};
     struct mdata_nic_list head;
     json_t *root;
     blob_t b = {NULL, 0, 0};
@@ -566,7 +567,7 @@ int mdata_nics_parse(const void *json, size_t len, mdata_nic_list_t **out,
         return mdata__error(err, MDATA_EINVAL, 0, 0,
                             "mdata_nics_parse: NULL argument");
     *out = NULL;
-    root = mdata__json_load(json, len, "nics", err, &rc);
+    root = mdata__json_load(json, len, "nics", &bounds, err, &rc);
     if (root == NULL)
         return rc;
     rc = mdata__expect_array(root, MDATA_NICS_MAX, "nics", err);

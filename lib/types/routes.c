@@ -66,6 +66,7 @@ static int parse_route(const json_t *v, const char *path,
 int mdata_routes_parse(const void *json, size_t len, mdata_route_list_t **out,
                        mdata_error_t *err)
 {
+    static const mdata__json_bounds_t bounds = {MDATA_ROUTES_MAX, MDATA_ROUTES_VALUES_MAX};
     mdata_route_list_t *list;
     json_t *root;
     size_t i, n;
@@ -75,7 +76,7 @@ int mdata_routes_parse(const void *json, size_t len, mdata_route_list_t **out,
         return mdata__error(err, MDATA_EINVAL, 0, 0,
                             "mdata_routes_parse: NULL argument");
     *out = NULL;
-    root = mdata__json_load(json, len, "routes", err, &rc);
+    root = mdata__json_load(json, len, "routes", &bounds, err, &rc);
     if (root == NULL)
         return rc;
     rc = mdata__expect_array(root, MDATA_ROUTES_MAX, "routes", err);
@@ -157,6 +158,7 @@ int mdata_route_is_linklocal(const mdata_route_t *route)
 int mdata_resolvers_parse(const void *json, size_t len,
                           mdata_resolver_list_t **out, mdata_error_t *err)
 {
+    static const mdata__json_bounds_t bounds = {MDATA_RESOLVERS_MAX, MDATA_RESOLVERS_VALUES_MAX};
     mdata_resolver_list_t *list;
     json_t *root;
     size_t i, n;
@@ -166,7 +168,7 @@ int mdata_resolvers_parse(const void *json, size_t len,
         return mdata__error(err, MDATA_EINVAL, 0, 0,
                             "mdata_resolvers_parse: NULL argument");
     *out = NULL;
-    root = mdata__json_load(json, len, "resolvers", err, &rc);
+    root = mdata__json_load(json, len, "resolvers", &bounds, err, &rc);
     if (root == NULL)
         return rc;
     rc = mdata__expect_array(root, MDATA_RESOLVERS_MAX, "resolvers", err);

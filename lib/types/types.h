@@ -38,12 +38,23 @@ int mdata__path_error(mdata_error_t *err, int code, const char *path,
 /* "an object", "a string", ... for messages. */
 const char *mdata__json_kind(const json_t *v);
 
+/* What a document may hold before it is parsed (see mdata__json_load). */
+typedef struct mdata__json_bounds {
+    size_t entries; /* elements of a top-level array */
+    size_t values;  /* values in the whole document */
+} mdata__json_bounds_t;
+
 /*
  * Load json bytes with the parsers' flags (any top-level value, duplicate
- * keys rejected). On failure returns NULL and fills err (MDATA_EJSON with
- * the syntax error and its position, or MDATA_ENOMEM) with what as path.
+ * keys rejected), after a pass that refuses, without allocating, a
+ * document over bounds or nested deeper than MDATA_JSON_DEPTH_MAX
+ * (MDATA_ERANGE; a top-level array's excess reads "N entries, at most M
+ * allowed"). On failure returns NULL and fills err (MDATA_ERANGE,
+ * MDATA_EJSON with the syntax error and its position, or MDATA_ENOMEM)
+ * with what as path.
  */
 json_t *mdata__json_load(const void *json, size_t len, const char *what,
+                         const mdata__json_bounds_t *bounds,
                          mdata_error_t *err, int *code);
 
 /*

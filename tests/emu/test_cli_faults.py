@@ -190,6 +190,22 @@ def test_transcript(start_emu, tmp_path):
 
 # ---- faults -----------------------------------------------------------------
 
+def test_raw_value(start_emu, tmp_path):
+    """--raw KEY=FILE serves the file's bytes for KEY, V2 and V1 alike,
+    whatever the VM holds; other keys are untouched."""
+    data = b"[" + b"{}," * 5000 + b"{}]\x00\xff"
+    (tmp_path / "raw").write_bytes(data)
+    e = start_emu(D1, "--raw", "sdc:nics=%s" % (tmp_path / "raw"))
+    c = e.connect()
+    body = "0a GET " + base64.b64encode(b"sdc:nics").decode()
+    c.send(("V2 %d %08x %s\n" % (len(body), zlib.crc32(body.encode()), body)).encode())
+    f = c.recv_line().split()
+    assert f[3:5] == [b"0a", b"SUCCESS"] and base64.b64decode(f[5]) == data
+    c.exchange(GET_HOST, HOST_REPLY)
+    r = run_emu("--socket", str(tmp_path / "x.sock"), "--raw", "nokeyfile", D1)
+    assert r.returncode == 2 and b"--raw needs KEY=FILE" in r.stderr
+
+
 def test_fault_drop(start_emu):
     e = start_emu(D1, "--fault", "drop=2")
     c = e.connect()

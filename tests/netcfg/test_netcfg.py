@@ -733,3 +733,78 @@ def test_host_strings_reach_stderr_escaped(tmp_path):
                        timeout=60)
     assert r.returncode == 1 and b"sdc:nics" in r.stderr
     assert clean(r.stderr), r.stderr
+
+
+# --- hostile sizes: bounded memory, a quick clear error ---------------
+
+# KiB of peak RSS allowed per MiB of bound below: ASan's shadow memory and
+# redzones make everything several times bigger
+RSS_SCALE = 1 if os.environ.get("NETCFG_SANITIZE", "none") == "none" else 4
+
+
+def run_measured(args):
+    """Run mdata-netcfg under GNU time (a fork of this big python process
+    would count python's pages as the child's peak): (returncode, stderr,
+    seconds, peak RSS in KiB)."""
+    if not os.access("/usr/bin/time", os.X_OK):
+        pytest.skip("GNU time (Debian package time) is not installed")
+    t0 = time.monotonic()
+    r = subprocess.run(["/usr/bin/time", "-f", "maxrss=%M", BIN] + args,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                       timeout=120)
+    lines = r.stderr.decode(errors="replace").splitlines()
+    last = lines.pop() if lines else ""
+    assert last.startswith("maxrss="), r.stderr
+    err = "".join(l + "\n" for l in lines if not l.startswith(
+        "Command exited with non-zero status"))
+    return r.returncode, err, time.monotonic() - t0, int(last[7:])
+
+
+def hostile_nics(size):
+    """size bytes of a JSON array of empty objects: "[{},{},...,{}]"."""
+    n = size // 3
+    return b"[" + b"{}," * (n - 1) + b"{}]"
+
+
+def test_hostile_64mib_nics_from_the_host(tmp_path):
+    """A compromised host serving sdc:nics as 64 MiB of {} (this took 5 GB
+    and 20 s before): refused at once with bounded memory."""
+    if not EMU or not os.access(EMU, os.X_OK) or not SAMPLE_VM:
+        pytest.skip("MDATA_EMU / NETCFG_SAMPLE_VM not set")
+    raw = tmp_path / "nics"
+    raw.write_bytes(hostile_nics(64 << 20))
+    path = str(tmp_path / "h.sock")
+    emu = subprocess.Popen([EMU, "-q", "--socket", path, "--raw",
+                            "sdc:nics=" + str(raw), SAMPLE_VM])
+    try:
+        deadline = time.monotonic() + 30
+        while not os.path.exists(path):
+            assert emu.poll() is None and time.monotonic() < deadline
+            time.sleep(0.05)
+        code, err, secs, rss = run_measured(["-d", path, "-t", "60"])
+    finally:
+        emu.terminate()
+        emu.wait()
+    assert code == 1, err
+    assert err == ("mdata-netcfg: GET sdc:nics: line or value exceeds the "
+                   "configured maximum size\n")
+    assert secs < 30, secs
+    assert rss < 400 * 1024 * RSS_SCALE, rss  # KiB
+
+
+def test_hostile_16mib_from_file(tmp_path):
+    """--from-file with 16 MiB of {} (1.3 GB before), as one JSON object and
+    as a per-key file: refused in well under a second's work, small."""
+    doc = tmp_path / "md.json"
+    doc.write_bytes(b'{"sdc:nics":' + hostile_nics((16 << 20) - 64) + b"}")
+    code, err, secs, rss = run_measured(["--from-file", str(doc)])
+    assert code == 1 and err == ("mdata-netcfg: %s: more than 41216 JSON "
+                                 "values\n" % doc), err
+    assert rss < 64 * 1024 * RSS_SCALE, rss
+    d = tmp_path / "md"
+    os.makedirs(d)
+    (d / "sdc:nics").write_bytes(hostile_nics((16 << 20) - 64))
+    code, err, secs, rss = run_measured(["--from-file", str(d)])
+    assert code == 1 and "sdc:nics: nics: 5592384 entries, at most 32 " \
+        "allowed" in err, err
+    assert rss < 96 * 1024 * RSS_SCALE, rss

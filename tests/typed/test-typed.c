@@ -556,6 +556,100 @@ static void test_typed_sync_hostname_nul(void)
     temu_remove_vm(dir, "vm.json");
 }
 
+/*
+ * The typed keys carry reply bounds of their own (doc/defaults.md): a host
+ * serving a 5000-byte hostname or a 1.1 MiB sdc:nics gets MDATA_ETOOBIG,
+ * for plain GETs of those keys too, and the connection stays good;
+ * mdata_options_set_key_max_reply moves or removes a bound.
+ */
+static void test_typed_sync_key_caps(void)
+{
+    size_t big = ((size_t)11 << 20) / 10, i;
+    char *text = malloc(big + 5000 + 256), dir[64], key[80];
+    const char *vm;
+    mdata_options_t *o = NULL;
+    mdata_sync_t *s = NULL;
+    mdata_nic_list_t *nics = NULL;
+    mdata_error_t err;
+    char *host = NULL;
+    uint8_t *raw = NULL;
+    size_t len = 0;
+    emu_t e;
+
+    CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+    i = (size_t)sprintf(text, "{\"hostname\":\"");
+    memset(text + i, 'h', 5000);
+    i += 5000;
+    i += (size_t)sprintf(text + i, "\",\"resolvers\":[\"8.8.8.8\"],"
+                                   "\"nics\":[{\"mac\":\"02:00:00:00:00:01\","
+                                   "\"note\":\"");
+    memset(text + i, 'n', big);
+    strcpy(text + i + big, "\"}]}");
+    vm = temu_write_vm(dir, "vm.json", text);
+    free(text);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(vm);
+    start(&e, 0, vm);
+
+    s = sync_on(&e);
+    CU_ASSERT_EQUAL(mdata_sync_get_hostname(s, &host, &err), MDATA_ETOOBIG);
+    CU_ASSERT_PTR_NULL(host);
+    CU_ASSERT_EQUAL(mdata_sync_get_nics(s, &nics, &err), MDATA_ETOOBIG);
+    CU_ASSERT_PTR_NULL(nics);
+    CU_ASSERT_EQUAL(mdata_sync_get(s, "sdc:hostname", &raw, &len, &err),
+                    MDATA_ETOOBIG);
+    CU_ASSERT_EQUAL(mdata_client_counter(mdata_sync_client(s),
+                                         MDATA_COUNTER_TOO_BIG), 3);
+    /* other keys, and the connection, are unaffected */
+    CU_ASSERT_EQUAL(mdata_sync_get(s, "sdc:resolvers", &raw, &len, &err), 0);
+    CU_ASSERT(len == 11 && memcmp(raw, "[\"8.8.8.8\"]", 11) == 0);
+    mdata_free(raw);
+    mdata_sync_free(s);
+
+    CU_ASSERT_FATAL(mdata_options_new(&o) == 0);
+    CU_ASSERT_FATAL(mdata_options_set_device(o, e.path) == 0);
+    CU_ASSERT_EQUAL(mdata_options_set_key_max_reply(o, "sdc:hostname", 0), 0);
+    CU_ASSERT_EQUAL(
+        mdata_options_set_key_max_reply(o, "sdc:nics", (size_t)2 << 20), 0);
+    CU_ASSERT_FATAL(mdata_sync_new(o, &s, &err) == 0);
+    CU_ASSERT_EQUAL(mdata_sync_get_hostname(s, &host, &err), 0);
+    CU_ASSERT(host != NULL && strlen(host) == 5000);
+    mdata_free(host);
+    CU_ASSERT_EQUAL_FATAL(mdata_sync_get_nics(s, &nics, &err), 0);
+    CU_ASSERT_EQUAL(mdata_nic_list_count(nics), 1);
+    CU_ASSERT_EQUAL(strlen(mdata_nic_field_json(mdata_nic_list_at(nics, 0),
+                                                "note")),
+                    big + 2);
+    mdata_nic_list_free(nics);
+    mdata_sync_free(s);
+
+    /* bad bounds: a key the host cannot address, too long a key, more than
+     * 16 keys, more than 1 GiB */
+    CU_ASSERT_EQUAL(mdata_options_set_key_max_reply(o, " k", 10),
+                    MDATA_EINVAL);
+    CU_ASSERT_EQUAL(mdata_options_set_key_max_reply(NULL, "k", 10),
+                    MDATA_EINVAL);
+    CU_ASSERT_EQUAL(mdata_options_set_key_max_reply(o, "k", (size_t)2 << 30),
+                    MDATA_EINVAL);
+    memset(key, 'k', 64);
+    key[64] = '\0';
+    CU_ASSERT_EQUAL(mdata_options_set_key_max_reply(o, key, 10), MDATA_EINVAL);
+    key[63] = '\0';
+    CU_ASSERT_EQUAL(mdata_options_set_key_max_reply(o, key, 10), 0);
+    /* 16 slots: 4 defaults left (hostname's went above), this one, and 11
+     * more */
+    for (i = 0; i < 11; i++) {
+        snprintf(key, sizeof(key), "key%zu", i);
+        CU_ASSERT_EQUAL(mdata_options_set_key_max_reply(o, key, 10), 0);
+    }
+    CU_ASSERT_EQUAL(mdata_options_set_key_max_reply(o, "one-more", 10),
+                    MDATA_EINVAL);
+    CU_ASSERT_EQUAL(mdata_options_set_key_max_reply(o, "key3", 0), 0);
+    CU_ASSERT_EQUAL(mdata_options_set_key_max_reply(o, "one-more", 10), 0);
+    mdata_options_free(o);
+    stop(&e);
+    temu_remove_vm(dir, "vm.json");
+}
+
 static void test_typed_sync_bad_args(void)
 {
     mdata_error_t err;
@@ -901,6 +995,7 @@ static CU_TestInfo sync_tests[] = {
     {"test_typed_sync_malformed", test_typed_sync_malformed},
     {"test_typed_sync_hostname_nul", test_typed_sync_hostname_nul},
     {"test_typed_sync_bad_args", test_typed_sync_bad_args},
+    {"test_typed_sync_key_caps", test_typed_sync_key_caps},
     CU_TEST_INFO_NULL,
 };
 

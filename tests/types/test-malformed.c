@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "suites.h"
 #include "testutil.h"
 
@@ -385,7 +387,73 @@ static void test_malformed_bounds(void)
     free(doc);
 }
 
+/* jansson's allocations, counted while a hostile document is refused. */
+static size_t jansson_allocs;
+
+static void *counting_malloc(size_t n)
+{
+    jansson_allocs++;
+    return malloc(n);
+}
+
+/*
+ * Whole-document bounds: a hostile value is refused for its size before
+ * jansson builds anything, however many bytes it has.
+ */
+static void test_malformed_document_bounds(void)
+{
+    static const char head[] = "[{\"mac\":\"02:00:00:00:00:01\",\"x\":";
+    char *doc, *big;
+    size_t i, at, n = 20000;
+
+    /* 1,000,000 empty objects (2 MB of "{},") in the time of one scan */
+    doc = repeat("{}", 1000000);
+    json_set_alloc_funcs(counting_malloc, free);
+    jansson_allocs = 0;
+    expect(NICS, doc, MDATA_ERANGE,
+           "nics: 1000000 entries, at most 32 allowed");
+    CU_ASSERT_EQUAL(jansson_allocs, 0);
+    json_set_alloc_funcs(malloc, free);
+    free(doc);
+
+    /* one nic carrying 20,000 objects: 1 + 1 + 1 + 1 + 20000 + 19999 */
+    big = malloc(n * 3 + 64);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(big);
+    at = (size_t)sprintf(big, "%s[", head);
+    for (i = 0; i < n; i++)
+        at += (size_t)sprintf(big + at, i > 0 ? ",{}" : "{}");
+    strcpy(big + at, "]}]");
+    expect(NICS, big, MDATA_ERANGE,
+           "nics: 40003 JSON values, at most 32768 allowed");
+    /* the same brackets and commas inside a string are one value */
+    big[strlen(head)] = '"';
+    for (i = strlen(head) + 1; i < at; i++)
+        if (big[i] == '{' || big[i] == '}')
+            big[i] = '.';
+    big[at] = '"';
+    expect(NICS, big, 0, "");
+    free(big);
+
+    /* nesting: 32 levels reach jansson, 33 do not */
+    doc = calloc(1, 80);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
+    memset(doc, '[', 32);
+    memset(doc + 32, ']', 32);
+    expect(NICS, doc, MDATA_EJSON, "nics[0]: expected an object, got an array");
+    memset(doc, '[', 33);
+    memset(doc + 33, ']', 33);
+    expect(NICS, doc, MDATA_ERANGE, "nics: nested deeper than 32 levels");
+    expect(ROUTES, doc, MDATA_ERANGE, "routes: nested deeper than 32 levels");
+    free(doc);
+
+    doc = repeat("\"10.0.0.%d\"", MDATA_RESOLVERS_VALUES_MAX);
+    expect(RESOLVERS, doc, MDATA_ERANGE,
+           "resolvers: 256 entries, at most 32 allowed");
+    free(doc);
+}
+
 CU_TestInfo malformed_tests[] = {
+    {"test_malformed_document_bounds", test_malformed_document_bounds},
     {"test_malformed_table", test_malformed_table},
     {"test_malformed_syntax_position", test_malformed_syntax_position},
     {"test_malformed_arguments", test_malformed_arguments},
