@@ -14,7 +14,7 @@ cd "$top"
 packages="meson ninja-build pkg-config gcc python3 libuv1-dev libjansson-dev
 libcunit1-dev python3-pytest valgrind clang systemd netplan.io ifupdown
 gir1.2-nm-1.0 python3-gi python3-pip python3-setuptools python3-wheel
-qemu-system-x86 busybox-static openssh-client
+qemu-system-x86 busybox-static openssh-client e2fsprogs
 wine wine64 gcc-mingw-w64-x86-64 cmake dpkg-dev time
 debhelper dh-python pybuild-plugin-pyproject python3-all lintian mmdebstrap git"
 
