@@ -105,8 +105,10 @@ static void on_reply(mdata_client_t *client, int status,
         break;
     case MDATA_ETOOBIG:
         /* A hostile or mistaken huge value: that key alone is left out. */
-        nc_buf_printf(&f->m->warn, "%s is larger than max_value_size; "
-                                   "ignored\n", mi_key_name(s->key));
+        nc_buf_printf(&f->m->warn, "%s is larger than its bound "
+                                   "(max_value_size, or the library's for "
+                                   "names and network keys); ignored\n",
+                      mi_key_name(s->key));
         break;
     case MDATA_EREMOTE:
         nc_buf_printf(&f->m->warn, "%s: the host answered FAILURE; "
@@ -166,6 +168,16 @@ int mi_meta_fetch(const mi_fetch_opts_t *opts, mi_meta_t *m, char *why,
         rc = mdata_options_set_timeout_ms(mo, opts->timeout_ms);
     if (rc == 0 && opts->max_value != 0)
         rc = mdata_options_set_max_reply(mo, opts->max_value);
+    /* Names and markers are short: a hostile host gets 4 KiB for them
+     * (the typed keys carry the library's own bounds). */
+    if (rc == 0)
+        rc = mdata_options_set_key_max_reply(mo, "sdc:uuid", 4096);
+    if (rc == 0)
+        rc = mdata_options_set_key_max_reply(mo, "hostname", 4096);
+    if (rc == 0)
+        rc = mdata_options_set_key_max_reply(mo, "base64_all", 4096);
+    if (rc == 0)
+        rc = mdata_options_set_key_max_reply(mo, "base64_keys", 4096);
     if (rc == 0)
         rc = mdata_options_set_max_inflight(mo, MI_KEY_COUNT);
     if (rc == 0 && opts->verbose)
