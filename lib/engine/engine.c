@@ -273,10 +273,10 @@ const char *mdata__engine_output(const mdata__engine_t *e, size_t *len)
  * How long the current attempt of r waits for its reply, from now: the
  * configured wait doubled for every attempt before it (3, 6, 12 s ...),
  * so a host that needs longer than the first wait still gets an attempt
- * long enough; the last attempt doubles once more, so that it takes what
- * is left of the total deadline, unless that is a day (tools without -t),
- * in which case a silent host is still given up on. The total deadline
- * cuts any attempt short.
+ * long enough. The last attempt doubles once more: within a deadline of
+ * about a minute that is all that is left of it, and with the tools'
+ * one-day deadline (no -t) a host that answers no request is still given
+ * up on. The total deadline cuts any attempt short.
  */
 uint64_t mdata__attempt_wait(const mdata__engine_t *e, const mdata__req_t *r,
                              uint64_t now)
