@@ -124,13 +124,16 @@ int mi_late(mi_ctx_t *c)
         mi_say("user-script already ran for this instance (user_script = "
                "once)");
     } else if (c->conf.user_script != MI_OFF) {
-        /* cloud-init's place for it, linked where it links it. */
-        if (c->meta.val[MI_USER_SCRIPT] != NULL) {
+        /* cloud-init's place for it, linked where it links it (and the
+         * link goes with the key). */
+        if (c->meta.val[MI_USER_SCRIPT] != NULL)
             rc = mi_symlink(&c->root, "var/db/user-script",
                             "/" MI_STATE_DIR "/user-script");
-            if (rc < 0)
-                mi_error(c, "/var/db/user-script: %s", strerror(-rc));
-        }
+        else
+            rc = mi_symlink_remove(&c->root, "var/db/user-script",
+                                   "/" MI_STATE_DIR "/user-script");
+        if (rc < 0)
+            mi_error(c, "/var/db/user-script: %s", strerror(-rc));
         if (run_one(c, "user-script", MI_USER_SCRIPT, 1) &&
             c->conf.user_script == MI_ONCE && id != NULL) {
             char text[80];

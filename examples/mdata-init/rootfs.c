@@ -462,3 +462,29 @@ int mi_dir_ensure(mi_root_t *r, const char *rel, mode_t mode)
     close(fd);
     return rc;
 }
+
+int mi_symlink_remove(mi_root_t *r, const char *rel, const char *target)
+{
+    char dir[MI_REL_MAX], link[MI_REL_MAX];
+    const char *base;
+    ssize_t n;
+    int dfd, rc = 0;
+
+    rc = split(rel, dir, sizeof(dir), &base);
+    if (rc != 0)
+        return rc;
+    dfd = mi_dir_open(r, dir, 0, 0);
+    if (dfd == -ENOENT)
+        return 0;
+    if (dfd < 0)
+        return dfd;
+    n = readlinkat(dfd, base, link, sizeof(link) - 1);
+    if (n >= 0 && (size_t)n == strlen(target) &&
+        memcmp(link, target, (size_t)n) == 0) {
+        rc = r->dry_run || unlinkat(dfd, base, 0) == 0 ? 1 : -errno;
+        if (rc == 1)
+            say(r, "remove", "removed", rel);
+    }
+    close(dfd);
+    return rc;
+}

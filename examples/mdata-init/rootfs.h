@@ -70,6 +70,10 @@ int mi_file_rename(mi_root_t *r, const char *rel_from, const char *rel_to);
  * Returns MI_UNCHANGED, MI_WRITTEN or -errno (-EEXIST: a file is there). */
 int mi_symlink(mi_root_t *r, const char *rel, const char *target);
 
+/* Remove rel when it is a symlink to target (nothing else is touched).
+ * Returns 1 when removed, 0 when not there or not that link, or -errno. */
+int mi_symlink_remove(mi_root_t *r, const char *rel, const char *target);
+
 /* "/" + rel, or DIR/rel under --root, for messages and exec. */
 const char *mi_path(const mi_root_t *r, const char *rel, char *buf,
                     size_t cap);

@@ -391,6 +391,16 @@ def test_scripts_order_status_and_logs(host, root):
     assert r.code == 0, r
     assert read(root, "order.txt").count("user-script") == 2
 
+    # The keys gone: the stored scripts, the link and user-data go too;
+    # an operator-script without "#!" runs under /bin/sh, unchanged.
+    r = late(root, host(vm(customer={}, internal={"operator-script": "echo bare >> order.txt\n"})))
+    assert r.code == 0, r
+    assert read(root, "order.txt").endswith("user-script\nbare\n")
+    assert read(root, st + "operator-script") == "echo bare >> order.txt\n"
+    assert not os.path.lexists(str(root / st / "user-script"))
+    assert not os.path.lexists(str(root / "var/db/user-script"))
+    assert not (root / "var/db/mdata-user-data").exists()
+
 
 def test_script_time_limit(host, root):
     conf(root, "script_timeout = 1\n")
