@@ -38,15 +38,27 @@ function Write-MdataLog {
     if ($Warning) { Write-Warning $Message } else { Write-Verbose $Message }
 }
 
+function ConvertTo-MdataArgument([string]$Value) {
+    # One argument for a Windows command line, quoted so that the C runtime
+    # (which libmdata's tools use) splits it back unchanged: backslashes
+    # before a quote and at the end are doubled, quotes escaped.
+    if ($Value.Length -gt 0 -and $Value -notmatch '[\s"]') { return $Value }
+    $s = [regex]::Replace($Value, '(\\*)"', '$1$1\"')
+    $s = [regex]::Replace($s, '(\\+)$', '$1$1')
+    return '"' + $s + '"'
+}
+
 function Invoke-MdataTool {
     <#
     .SYNOPSIS
     Run one of the libmdata tools (mdata-get.exe, mdata-netcfg.exe, ...)
-    with a deadline; return its exit code and standard output.
+    with a deadline; return its exit code, standard output and error.
     .DESCRIPTION
-    Standard output and standard error go to temporary files (never merged:
-    in Windows PowerShell 5.1 2>&1 turns stderr lines into error records).
-    The process is killed when it outlives TimeoutSeconds.
+    Both streams are read through pipes into memory, never through files
+    (a value such as administrator_pw must not touch the disk), at the same
+    time (one pipe could fill while the other is waited on), and never
+    merged (in Windows PowerShell 5.1, 2>&1 turns stderr lines into error
+    records). The process is killed when it outlives TimeoutSeconds.
     #>
     [CmdletBinding()]
     param(
@@ -59,38 +71,36 @@ function Invoke-MdataTool {
     if (-not (Test-Path -LiteralPath $exe)) {
         throw "mdata: $exe not found"
     }
-    $out = [System.IO.Path]::GetTempFileName()
-    $err = [System.IO.Path]::GetTempFileName()
+    $utf8 = New-Object System.Text.UTF8Encoding($false)
+    $psi = New-Object System.Diagnostics.ProcessStartInfo
+    $psi.FileName = $exe
+    $psi.Arguments = (@($Arguments | ForEach-Object { ConvertTo-MdataArgument $_ }) -join ' ')
+    $psi.UseShellExecute = $false
+    $psi.CreateNoWindow = $true
+    $psi.RedirectStandardInput = $true
+    $psi.RedirectStandardOutput = $true
+    $psi.RedirectStandardError = $true
+    $psi.StandardOutputEncoding = $utf8
+    $psi.StandardErrorEncoding = $utf8
+    $p = [System.Diagnostics.Process]::Start($psi)
     try {
-        $quoted = @($Arguments | ForEach-Object {
-                if ($_ -match '[\s"]') { '"' + ($_ -replace '"', '\"') + '"' } else { $_ }
-            })
-        $start = @{
-            FilePath               = $exe
-            NoNewWindow            = $true
-            PassThru               = $true
-            RedirectStandardOutput = $out
-            RedirectStandardError  = $err
-        }
-        if ($quoted.Count -gt 0) { $start.ArgumentList = $quoted }
-        $p = Start-Process @start
-        # Without a cached handle ExitCode may stay $null (Windows
-        # PowerShell 5.1 with -PassThru).
-        $null = $p.Handle
+        $p.StandardInput.Close()
+        $outTask = $p.StandardOutput.ReadToEndAsync()
+        $errTask = $p.StandardError.ReadToEndAsync()
         if (-not $p.WaitForExit($TimeoutSeconds * 1000)) {
             try { $p.Kill() } catch { }
             throw ("mdata: {0} did not finish within {1} s" -f $Name, $TimeoutSeconds)
         }
         $p.WaitForExit()
-        $errText = [System.IO.File]::ReadAllText($err)
+        $errText = $errTask.Result
         if ($errText) { Write-MdataLog ("{0}: {1}" -f $Name, $errText.Trim()) }
         [pscustomobject]@{
             ExitCode = $p.ExitCode
-            Output   = [System.IO.File]::ReadAllText($out)
+            Output   = $outTask.Result
             Error    = $errText
         }
     } finally {
-        Remove-Item -LiteralPath $out, $err -Force -ErrorAction SilentlyContinue
+        $p.Dispose()
     }
 }
 
@@ -351,7 +361,554 @@ function Invoke-MdataNetwork {
     if ($ok) { return 0 } else { return 1 }
 }
 
+# ---- First boot: computer name, Administrator password, scripts ----------
+#
+# Invoke-MdataBoot does for a Windows guest what cloud-init's SmartOS
+# datasource does for Linux. The decisions (which computer name, new
+# instance or reboot, whether to set the password, which scripts in which
+# order) are taken by pure functions (ConvertTo-MdataComputerName,
+# Select-MdataComputerName, Get-MdataBootPlan, New-MdataBootState) that only
+# look at the metadata values and the previous boot's state and return a
+# plan; the functions after them carry the plan out with Windows calls.
+
+# The keys the first boot reads, besides administrator_pw (read apart, as
+# a SecureString). Order of the scripts: operator's, then the user's.
+$script:BootKeys = @('sdc:uuid', 'hostname', 'sdc:hostname',
+    'sdc:operator-script', 'user-script')
+$script:BootScriptKeys = @('sdc:operator-script', 'user-script')
+$script:PasswordKey = 'administrator_pw'
+$script:DefaultBootLog = 'C:\smartdc\log\mdata-boot.log'
+$script:MaxComputerName = 15
+
+function Get-MdataField($Object, [string]$Name) {
+    # A field of a hashtable or of a ConvertFrom-Json object; $null when it
+    # is absent (StrictMode refuses reading a missing property).
+    if ($null -eq $Object) { return $null }
+    if ($Object -is [System.Collections.IDictionary]) { return $Object[$Name] }
+    $p = $Object.PSObject.Properties[$Name]
+    if ($null -eq $p) { return $null }
+    return $p.Value
+}
+
+function ConvertTo-MdataComputerName {
+    <#
+    .SYNOPSIS
+    A host name made into a valid Windows computer name, or $null.
+    .DESCRIPTION
+    Windows computer names are NetBIOS names: at most 15 characters, and
+    to stay a valid DNS label too, only ASCII letters, digits and '-'. The
+    rule: surrounding white space dropped; the first DNS label only
+    (web01.example.com -> web01); every other character becomes '-'; cut to
+    15 characters; '-' at either end removed. Empty or all-digit results
+    (Windows refuses those) give $null. Pure: no side effect.
+    .EXAMPLE
+    ConvertTo-MdataComputerName 'customer-web-server-01.example.com'   # customer-web-se
+    #>
+    param([AllowNull()][AllowEmptyString()][string]$Name)
+    if ([string]::IsNullOrWhiteSpace($Name)) { return $null }
+    $label = $Name.Trim().Split('.')[0]
+    $clean = [regex]::Replace($label, '[^A-Za-z0-9-]', '-')
+    if ($clean.Length -gt $script:MaxComputerName) {
+        $clean = $clean.Substring(0, $script:MaxComputerName)
+    }
+    $clean = $clean.Trim('-')
+    if ($clean.Length -eq 0 -or $clean -match '^[0-9]+$') { return $null }
+    return $clean
+}
+
+function Select-MdataComputerName {
+    <#
+    .SYNOPSIS
+    The hostname rule: the customer's 'hostname' wins over 'sdc:hostname',
+    which wins over 'sdc:uuid'; a value that gives no valid computer name is
+    passed over (with a note). Pure.
+    .OUTPUTS
+    $null, or an object with Name, Source (the key it came from) and
+    Rewritten (true when the value had to be cut or changed).
+    #>
+    param(
+        [Parameter(Mandatory = $true)][hashtable]$Metadata,
+        [System.Collections.Generic.List[string]]$Notes
+    )
+    foreach ($key in 'hostname', 'sdc:hostname', 'sdc:uuid') {
+        $value = $Metadata[$key]
+        if ([string]::IsNullOrWhiteSpace($value)) { continue }
+        $name = ConvertTo-MdataComputerName $value
+        if ($null -eq $name) {
+            if ($null -ne $Notes) { $Notes.Add("$key gives no valid computer name; ignored") }
+            continue
+        }
+        $rewritten = $name -cne $value.Trim()
+        if ($rewritten -and $null -ne $Notes) {
+            $Notes.Add(("{0} made into the computer name '{1}' (15 characters at most: letters, digits, '-')" -f $key, $name))
+        }
+        return [pscustomobject]@{ Name = $name; Source = $key; Rewritten = $rewritten }
+    }
+    return $null
+}
+
+function Test-MdataPowerShellScript([string]$Content) {
+    # A script is run by Windows PowerShell unless its first line is a #!
+    # naming something else (a Linux user-script sent to a Windows guest).
+    $first = ($Content.TrimStart() -split "`n", 2)[0].Trim()
+    if (-not $first.StartsWith('#!')) { return $true }
+    return $first -match '(?i)(powershell|pwsh)(\.exe)?(\s|$)'
+}
+
+function Get-MdataBootPlan {
+    <#
+    .SYNOPSIS
+    What this boot must do, decided from the metadata values alone. Pure:
+    it reads nothing and changes nothing.
+    .PARAMETER Metadata
+    The values of the keys in $BootKeys ($null for a missing key).
+    .PARAMETER HasAdministratorPw
+    Whether administrator_pw holds a non-empty value (the value itself is
+    never handed to the plan).
+    .PARAMETER State
+    The previous boot's state (New-MdataBootState), $null on the image's
+    first boot.
+    .PARAMETER CurrentComputerName
+    The name Windows runs with now ($env:COMPUTERNAME).
+    .OUTPUTS
+    Instance, PreviousInstance, NewInstance; ComputerName, NameSource,
+    NameAction ('rename', 'keep': already so, 'keep-local': changed in
+    Windows since we set it and the metadata did not change, 'none': no
+    usable name), Restart (after a rename); Password ('set', 'done':
+    already set for this instance, 'absent', 'no-instance'); Scripts (keys
+    to run, in order); StopAfterOperatorScript; Notes.
+    #>
+    param(
+        [Parameter(Mandatory = $true)][hashtable]$Metadata,
+        [bool]$HasAdministratorPw,
+        $State,
+        [string]$CurrentComputerName
+    )
+    $notes = New-Object 'System.Collections.Generic.List[string]'
+    $uuid = $Metadata['sdc:uuid']
+    if ([string]::IsNullOrWhiteSpace($uuid)) {
+        $uuid = $null
+        $notes.Add('sdc:uuid missing: instance unknown, per-instance steps skipped')
+    } else {
+        $uuid = $uuid.Trim()
+    }
+    $previous = Get-MdataField $State 'instance'
+    # A new instance: an id other than last boot's, or no record at all.
+    $new = ($null -ne $uuid) -and ($uuid -ne $previous)
+
+    $choice = Select-MdataComputerName -Metadata $Metadata -Notes $notes
+    $name = $null
+    $source = $null
+    $nameAction = 'none'
+    if ($null -ne $choice) {
+        $name = $choice.Name
+        $source = $choice.Source
+        if ($name -eq $CurrentComputerName) {
+            $nameAction = 'keep'
+        } elseif (-not $new -and $name -eq (Get-MdataField $State 'computer_name')) {
+            # We set this name before; someone renamed the computer since.
+            $nameAction = 'keep-local'
+        } else {
+            $nameAction = 'rename'
+        }
+    } else {
+        $notes.Add('no usable computer name in hostname, sdc:hostname or sdc:uuid')
+    }
+
+    if ($null -eq $uuid) {
+        $passwordAction = 'no-instance'
+    } elseif (-not $HasAdministratorPw) {
+        $passwordAction = 'absent'
+    } elseif ((Get-MdataField $State 'password_instance') -eq $uuid) {
+        $passwordAction = 'done'
+    } else {
+        $passwordAction = 'set'
+    }
+
+    $scripts = New-Object 'System.Collections.Generic.List[string]'
+    foreach ($key in $script:BootScriptKeys) {
+        $text = $Metadata[$key]
+        if ([string]::IsNullOrWhiteSpace($text)) { continue }
+        if (-not (Test-MdataPowerShellScript $text)) {
+            $notes.Add("$key starts with a #! line for another interpreter; not run")
+            continue
+        }
+        $scripts.Add($key)
+    }
+    # What sdc-vmtools-windows did: an operator script that prepares an
+    # image (imgadm/vmadm create -S) is followed by a shutdown.
+    $op = $Metadata['sdc:operator-script']
+    $stop = $scripts.Contains('sdc:operator-script') -and ($op -match 'prepare-image')
+
+    return [pscustomobject]@{
+        Instance                = $uuid
+        PreviousInstance        = $previous
+        NewInstance             = $new
+        ComputerName            = $name
+        NameSource              = $source
+        NameAction              = $nameAction
+        Restart                 = $nameAction -eq 'rename'
+        Password                = $passwordAction
+        Scripts                 = $scripts.ToArray()
+        StopAfterOperatorScript = $stop
+        Notes                   = $notes.ToArray()
+    }
+}
+
+function Format-MdataBootPlan($Plan) {
+    # One log line; the plan holds no secret, so neither does the line.
+    $inst = if ($null -eq $Plan.Instance) { 'unknown' } else { $Plan.Instance }
+    $age = if ($Plan.NewInstance) { 'new instance' } else { 'same instance' }
+    $scripts = if ($Plan.Scripts.Count -gt 0) { $Plan.Scripts -join ', ' } else { 'none' }
+    return ('plan: instance {0} ({1}); computer name {2} from {3}: {4}; administrator password: {5}; scripts: {6}' -f
+        $inst, $age, $Plan.ComputerName, $Plan.NameSource, $Plan.NameAction, $Plan.Password, $scripts)
+}
+
+function New-MdataBootState {
+    <#
+    .SYNOPSIS
+    The state to keep for the next boot, before this boot's actions record
+    their results in it. Pure.
+    #>
+    param($Previous, [Parameter(Mandatory = $true)]$Plan, [string]$Now)
+    $s = [ordered]@{}
+    $s.instance = if ($null -ne $Plan.Instance) { $Plan.Instance } else { Get-MdataField $Previous 'instance' }
+    $s.computer_name = Get-MdataField $Previous 'computer_name'
+    $s.password_instance = Get-MdataField $Previous 'password_instance'
+    $boots = Get-MdataField $Previous 'boots'
+    if ($Plan.NewInstance -or $null -eq $boots) {
+        $s.boots = 1
+        $s.instance_first_boot = $Now
+    } else {
+        $s.boots = [int]$boots + 1
+        $s.instance_first_boot = Get-MdataField $Previous 'instance_first_boot'
+    }
+    $s.last_boot = $Now
+    $s.scripts = [ordered]@{}
+    if (-not $Plan.NewInstance) {
+        $old = Get-MdataField $Previous 'scripts'
+        foreach ($key in $script:BootScriptKeys) {
+            $r = Get-MdataField $old $key
+            if ($null -ne $r) { $s.scripts[$key] = $r }
+        }
+    }
+    return $s
+}
+
+# -- carrying the plan out --------------------------------------------------
+
+function Get-MdataBootStateDir {
+    $base = if ($env:ProgramData) { $env:ProgramData } else { 'C:\ProgramData' }
+    return Join-Path $base 'SmartDC\mdata-boot'
+}
+
+function Initialize-MdataStateDir([string]$Path) {
+    # The state directory and its scripts\ folder, for SYSTEM and the
+    # Administrators only: nothing inherited from ProgramData, where every
+    # user may create files, because the scripts in it run as SYSTEM.
+    foreach ($d in $Path, (Join-Path $Path 'scripts')) {
+        if (-not (Test-Path -LiteralPath $d)) {
+            New-Item -ItemType Directory -Path $d -Force | Out-Null
+        }
+    }
+    $admins = New-Object System.Security.Principal.SecurityIdentifier('S-1-5-32-544')
+    $acl = New-Object System.Security.AccessControl.DirectorySecurity
+    $acl.SetOwner($admins)
+    $acl.SetAccessRuleProtection($true, $false)
+    foreach ($sid in 'S-1-5-18', 'S-1-5-32-544') {
+        $rule = New-Object System.Security.AccessControl.FileSystemAccessRule(
+            (New-Object System.Security.Principal.SecurityIdentifier($sid)), 'FullControl',
+            'ContainerInherit, ObjectInherit', 'None', 'Allow')
+        $acl.AddAccessRule($rule)
+    }
+    Set-Acl -LiteralPath $Path -AclObject $acl
+}
+
+function Read-MdataBootState([string]$Dir) {
+    $path = Join-Path $Dir 'state.json'
+    if (-not (Test-Path -LiteralPath $path)) { return $null }
+    try {
+        return ([System.IO.File]::ReadAllText($path) | ConvertFrom-Json)
+    } catch {
+        Write-MdataLog "state file $path unreadable ($_): taken as a first boot" -Warning
+        return $null
+    }
+}
+
+function Save-MdataBootState([string]$Dir, $State) {
+    # Written beside and then swapped in: a crash leaves the old or the new.
+    $path = Join-Path $Dir 'state.json'
+    $tmp = "$path.new"
+    [System.IO.File]::WriteAllText($tmp, ($State | ConvertTo-Json -Depth 5),
+        (New-Object System.Text.UTF8Encoding($false)))
+    if (Test-Path -LiteralPath $path) {
+        [System.IO.File]::Replace($tmp, $path, [NullString]::Value)
+    } else {
+        [System.IO.File]::Move($tmp, $path)
+    }
+}
+
+function Get-MdataBootMetadata {
+    <#
+    .SYNOPSIS
+    The values of $BootKeys, one mdata-get.exe run each ($null for a key
+    that does not exist). Throws when the metadata service cannot be read.
+    #>
+    [CmdletBinding()]
+    param([int]$TimeoutSeconds = 60, [string]$BinDir = $script:DefaultBinDir)
+    $m = @{}
+    foreach ($key in $script:BootKeys) {
+        $m[$key] = Get-MdataValue -Key $key -TimeoutSeconds $TimeoutSeconds -BinDir $BinDir
+    }
+    return $m
+}
+
+function Read-MdataSecret {
+    <#
+    .SYNOPSIS
+    A metadata value as a read-only SecureString ($null when the key does
+    not exist). The clear text only passes through this function's memory:
+    mdata-get.exe's output comes through a pipe, never a file, and is
+    never logged.
+    #>
+    [CmdletBinding()]
+    param(
+        [Parameter(Mandatory = $true)][string]$Key,
+        [int]$TimeoutSeconds = 60,
+        [string]$BinDir = $script:DefaultBinDir
+    )
+    $plain = Get-MdataValue -Key $Key -TimeoutSeconds $TimeoutSeconds -BinDir $BinDir
+    if ($null -eq $plain) { return $null }
+    $secure = New-Object System.Security.SecureString
+    foreach ($c in $plain.ToCharArray()) { $secure.AppendChar($c) }
+    $plain = $null
+    $secure.MakeReadOnly()
+    return $secure
+}
+
+function Set-MdataAdministratorPassword {
+    <#
+    .SYNOPSIS
+    Set the password of the built-in Administrator (the account with RID
+    500, whatever it was renamed to), as sdc-vmtools-windows did with
+    administrator_pw, but with no clear text on any command line: the
+    LocalAccounts cmdlets, or ADSI where they do not exist. Returns the
+    account's name.
+    #>
+    [CmdletBinding()]
+    param([Parameter(Mandatory = $true)][System.Security.SecureString]$Password)
+    $account = Get-CimInstance -ClassName Win32_UserAccount -Filter 'LocalAccount=True' |
+        Where-Object { $_.SID -match '^S-1-5-21-[0-9-]+-500$' } |
+        Select-Object -First 1
+    if ($null -eq $account) { throw 'no local account with RID 500 (Administrator)' }
+    if (Get-Command -Name 'Set-LocalUser' -ErrorAction SilentlyContinue) {
+        Set-LocalUser -SID $account.SID -Password $Password -ErrorAction Stop
+    } else {
+        # The clear text only in an unmanaged BSTR, zeroed right after.
+        $bstr = [System.Runtime.InteropServices.Marshal]::SecureStringToBSTR($Password)
+        try {
+            $user = [ADSI]('WinNT://./{0},user' -f $account.Name)
+            $null = $user.SetPassword([System.Runtime.InteropServices.Marshal]::PtrToStringBSTR($bstr))
+        } finally {
+            [System.Runtime.InteropServices.Marshal]::ZeroFreeBSTR($bstr)
+        }
+    }
+    return $account.Name
+}
+
+function Invoke-MdataScript {
+    <#
+    .SYNOPSIS
+    Run one metadata script with Windows PowerShell, bounded by
+    TimeoutSeconds (the process tree is killed past it); its output goes to
+    <name>.stdout.log and <name>.stderr.log beside it. Returns what to
+    record: exit_code, timed_out, started, seconds, error. Never throws.
+    #>
+    [CmdletBinding()]
+    param(
+        [Parameter(Mandatory = $true)][string]$Key,
+        [Parameter(Mandatory = $true)][string]$Content,
+        [Parameter(Mandatory = $true)][string]$Dir,
+        [int]$TimeoutSeconds = 1800
+    )
+    $base = Join-Path (Join-Path $Dir 'scripts') ($Key -replace '^sdc:', '')
+    $path = "$base.ps1"
+    $started = Get-Date
+    $result = [ordered]@{
+        exit_code = $null; timed_out = $false
+        started = $started.ToString('o'); seconds = 0; error = $null
+        output = "$base.stdout.log"
+    }
+    try {
+        # UTF-8 with a BOM: Windows PowerShell 5.1 reads a file without one
+        # in the ANSI code page.
+        [System.IO.File]::WriteAllText($path, $Content, (New-Object System.Text.UTF8Encoding($true)))
+        $ps = Join-Path $env:SystemRoot 'System32\WindowsPowerShell\v1.0\powershell.exe'
+        $p = Start-Process -FilePath $ps -NoNewWindow -PassThru `
+            -ArgumentList @('-NoProfile', '-NonInteractive', '-ExecutionPolicy', 'Bypass',
+                '-File', ('"{0}"' -f $path)) `
+            -RedirectStandardOutput "$base.stdout.log" -RedirectStandardError "$base.stderr.log"
+        $null = $p.Handle
+        if ($p.WaitForExit($TimeoutSeconds * 1000)) {
+            $p.WaitForExit()
+            $result.exit_code = $p.ExitCode
+        } else {
+            $result.timed_out = $true
+            Start-Process -FilePath (Join-Path $env:SystemRoot 'System32\taskkill.exe') `
+                -ArgumentList @('/T', '/F', '/PID', "$($p.Id)") -NoNewWindow -Wait
+            $null = $p.WaitForExit(10000)
+        }
+    } catch {
+        $result.error = "$_"
+    }
+    $result.seconds = [math]::Round(((Get-Date) - $started).TotalSeconds, 1)
+    return $result
+}
+
+function Write-MdataScriptResult([string]$Key, $Result) {
+    if ($Result.error) {
+        Write-MdataLog "${Key}: could not run: $($Result.error)" -Warning
+    } elseif ($Result.timed_out) {
+        Write-MdataLog ("{0}: killed after {1} s (time limit); output in {2}" -f $Key, $Result.seconds, $Result.output) -Warning
+    } else {
+        $line = "{0}: exit {1} after {2} s; output in {3}" -f $Key, $Result.exit_code, $Result.seconds, $Result.output
+        if ($Result.exit_code -eq 0) { Write-MdataLog $line; return }
+        Write-MdataLog $line -Warning
+        $err = $Result.output -replace 'stdout\.log$', 'stderr.log'
+        if (Test-Path -LiteralPath $err) {
+            foreach ($l in @(Get-Content -LiteralPath $err -Tail 20)) { Write-MdataLog "${Key} stderr: $l" }
+        }
+    }
+}
+
+function Invoke-MdataBoot {
+    <#
+    .SYNOPSIS
+    The Windows guest's boot from SmartOS/Triton metadata: computer name,
+    the Administrator's password, network, operator-script and user-script.
+    .DESCRIPTION
+    At every boot, as SYSTEM (mdata-boot.ps1, from the "SmartDC Boot"
+    scheduled task):
+    1. reads sdc:uuid, hostname, sdc:hostname, sdc:operator-script,
+       user-script and administrator_pw (as a SecureString); when the
+       service does not answer, changes nothing and returns 1;
+    2. decides with Get-MdataBootPlan, against the state kept in
+       ProgramData\SmartDC\mdata-boot\state.json (SYSTEM and
+       Administrators only), and logs the plan;
+    3. on a new instance (an sdc:uuid other than last boot's), sets the
+       built-in Administrator's password from administrator_pw;
+    4. renames the computer by the hostname rule when needed and restarts
+       it (unless -NoRestart): the rest runs on the next boot, under the
+       new name;
+    5. configures the network (Invoke-MdataNetwork);
+    6. runs sdc:operator-script then user-script with Windows PowerShell,
+       each bounded by ScriptTimeoutSeconds, output in the state
+       directory's scripts folder, exit status in the state and the log; a
+       failing script does not stop the next.
+    Returns 0 when every step worked and every script exited 0, else 1.
+    .EXAMPLE
+    Import-Module C:\smartdc\bin\SmartDC.Mdata.psm1; exit (Invoke-MdataBoot)
+    #>
+    [CmdletBinding()]
+    param(
+        [int]$TimeoutSeconds = 60,
+        [int]$AdapterWaitSeconds = 60,
+        [int]$ScriptTimeoutSeconds = 1800,
+        [string]$BinDir = $script:DefaultBinDir,
+        [string]$LogPath = $script:DefaultBootLog,
+        [string]$StateDir = (Get-MdataBootStateDir),
+        [switch]$NoNetwork,
+        [switch]$NoRestart
+    )
+    # Every failure below is caught and logged by a step: make the
+    # non-terminating ones catchable too.
+    $ErrorActionPreference = 'Stop'
+    $script:LogPath = $LogPath
+    Write-MdataLog 'Invoke-MdataBoot: start'
+    try {
+        Initialize-MdataStateDir $StateDir
+    } catch {
+        Write-MdataLog "Invoke-MdataBoot: state directory ${StateDir}: $_" -Warning
+        return 1
+    }
+    $previous = Read-MdataBootState $StateDir
+    $password = $null
+    try {
+        $metadata = Get-MdataBootMetadata -TimeoutSeconds $TimeoutSeconds -BinDir $BinDir
+        $password = Read-MdataSecret -Key $script:PasswordKey -TimeoutSeconds $TimeoutSeconds -BinDir $BinDir
+    } catch {
+        Write-MdataLog "Invoke-MdataBoot: metadata not available, last boot's configuration left as it is: $_" -Warning
+        return 1
+    }
+    $plan = Get-MdataBootPlan -Metadata $metadata -State $previous `
+        -HasAdministratorPw ($null -ne $password -and $password.Length -gt 0) `
+        -CurrentComputerName $env:COMPUTERNAME
+    Write-MdataLog (Format-MdataBootPlan $plan)
+    foreach ($n in $plan.Notes) { Write-MdataLog $n -Warning }
+    $state = New-MdataBootState -Previous $previous -Plan $plan -Now (Get-Date).ToString('o')
+    $ok = $true
+
+    if ($plan.Password -eq 'set') {
+        try {
+            $account = Set-MdataAdministratorPassword -Password $password
+            $state.password_instance = $plan.Instance
+            Write-MdataLog "password of $account set from $script:PasswordKey"
+        } catch {
+            # Not recorded as done: tried again at the next boot.
+            Write-MdataLog "could not set the Administrator's password: $($_.Exception.Message)" -Warning
+            $ok = $false
+        }
+    }
+    if ($null -ne $password) { $password.Dispose() }
+
+    $restart = $false
+    if ($plan.NameAction -eq 'rename') {
+        try {
+            Rename-Computer -NewName $plan.ComputerName -Force -ErrorAction Stop -WarningAction SilentlyContinue
+            $state.computer_name = $plan.ComputerName
+            $restart = $plan.Restart -and -not $NoRestart
+            Write-MdataLog ("computer renamed from {0} to {1} ({2})" -f $env:COMPUTERNAME, $plan.ComputerName, $plan.NameSource)
+        } catch {
+            Write-MdataLog "could not rename the computer to $($plan.ComputerName): $_" -Warning
+            $ok = $false
+        }
+    }
+    # Saved before any restart: the next boot must not see a new instance.
+    try { Save-MdataBootState $StateDir $state } catch { Write-MdataLog "could not save the state: $_" -Warning; $ok = $false }
+    if ($restart) {
+        Write-MdataLog 'restarting for the new computer name; scripts run at the next boot'
+        Restart-Computer -Force
+        if ($ok) { return 0 } else { return 1 }
+    }
+
+    if (-not $NoNetwork) {
+        $net = Invoke-MdataNetwork -TimeoutSeconds $TimeoutSeconds -AdapterWaitSeconds $AdapterWaitSeconds `
+            -BinDir $BinDir -LogPath $LogPath
+        if ($net -ne 0) { $ok = $false }
+    }
+
+    foreach ($key in $plan.Scripts) {
+        Write-MdataLog "${key}: running (time limit $ScriptTimeoutSeconds s)"
+        $r = Invoke-MdataScript -Key $key -Content $metadata[$key] -Dir $StateDir -TimeoutSeconds $ScriptTimeoutSeconds
+        $state.scripts[$key] = $r
+        Write-MdataScriptResult $key $r
+        if ($r.exit_code -ne 0) { $ok = $false }
+        try { Save-MdataBootState $StateDir $state } catch { Write-MdataLog "could not save the state: $_" -Warning }
+        if ($key -eq 'sdc:operator-script' -and $plan.StopAfterOperatorScript) {
+            Write-MdataLog 'operator-script prepared an image: shutting down'
+            Stop-Computer -Force
+            return $(if ($ok) { 0 } else { 1 })
+        }
+    }
+    Write-MdataLog ('Invoke-MdataBoot: done, {0}' -f $(if ($ok) { 'all steps worked' } else { 'with failures' }))
+    if ($ok) { return 0 } else { return 1 }
+}
+
 $exported = @(
+    'Invoke-MdataBoot', 'Get-MdataBootPlan', 'Select-MdataComputerName',
+    'ConvertTo-MdataComputerName', 'New-MdataBootState', 'Format-MdataBootPlan',
+    'Get-MdataBootMetadata', 'Read-MdataSecret', 'Set-MdataAdministratorPassword',
+    'Invoke-MdataScript',
     'Invoke-MdataNetwork', 'Get-MdataNetwork', 'Get-MdataValue',
     'Set-MdataAdapter', 'Wait-MdataAdapter', 'Invoke-MdataTool', 'Write-MdataLog'
 )

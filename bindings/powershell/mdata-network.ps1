@@ -1,5 +1,5 @@
 # mdata-network.ps1: what the "SmartDC Network" scheduled task runs at
-# every boot (see Install-MdataNetworkTask.ps1). Configures the network
+# every boot (see Install-MdataBoot.ps1 -NetworkOnly). Configures the network
 # from SmartOS/Triton metadata with the SmartDC.Mdata module next to it and
 # exits 0 when everything was applied, 1 otherwise; the details are in
 # C:\smartdc\log\mdata-network.log.

@@ -123,3 +123,22 @@ def com2(start_emu):
 
     yield start
     link_com2(None)
+
+
+_node = []
+
+
+def node_command():
+    """node, with V8's baseline WebAssembly compiler only when it has the
+    option: the grammar checks load tree-sitter-powershell's .wasm, which
+    the optimising compiler takes about 20 s of CPU to compile (under a
+    second with Liftoff alone), for a parse of a few files."""
+    if not _node:
+        try:
+            ok = subprocess.run(["node", "--liftoff-only", "-e", "0"],
+                                capture_output=True, timeout=60).returncode == 0
+        except (OSError, subprocess.TimeoutExpired):
+            ok = False
+        _node.extend(["node", "--liftoff-only"] if ok else ["node"])
+    return list(_node)
+

@@ -2,7 +2,10 @@
 # meson test --suite windows: cross-build the Windows tools (cached, see
 # setup.sh), make a wine prefix (cached), then run test_windows.py under
 # pytest: the .exe tools under wine with COM2 linked to mdata-emu's pty,
-# and the PowerShell grammar check of every .ps1/.psm1 file.
+# the PowerShell grammar check of every .ps1/.psm1 file, and the checks of
+# the module's first boot (test_boot.py: the keys it reads fetched under
+# wine, its structure on the syntax tree, its rule cases under pwsh when
+# there is one).
 #
 #   run.sh SRCDIR OUTDIR MDATA_EMU
 #

@@ -10,7 +10,7 @@ import subprocess
 
 import pytest
 
-from conftest import link_com2, run_exe
+from conftest import link_com2, node_command, run_exe
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.join(HERE, "..", "..")
@@ -218,7 +218,7 @@ def test_netcfg_no_service_exit_1(tmp_path):
 
 def ps_files():
     found = []
-    for root in (os.path.join(TOP, "bindings", "powershell"), GOLDEN):
+    for root in (os.path.join(TOP, "bindings", "powershell"), GOLDEN, HERE):
         for d, _, names in os.walk(root):
             found += [os.path.join(d, n) for n in sorted(names)
                       if n.endswith((".ps1", ".psm1"))]
@@ -232,14 +232,14 @@ def pscheck(*files):
                     "tree-sitter-powershell missing (setup.sh installs "
                     "them with npm): .ps1 check skipped")
     env = dict(os.environ, NODE_PATH=node_path)
-    return subprocess.run(["node", os.path.join(HERE, "pscheck.cjs")] +
+    return subprocess.run(node_command() + [os.path.join(HERE, "pscheck.cjs")] +
                           list(files), capture_output=True, text=True,
                           env=env, timeout=120)
 
 
 def test_every_powershell_file_parses():
     files = ps_files()
-    assert len(files) >= 4
+    assert len(files) >= 6
     r = pscheck(*files)
     assert r.returncode == 0, r.stdout + r.stderr
     assert r.stdout.count(": ok\n") == len(files)
