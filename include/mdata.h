@@ -86,7 +86,8 @@ MDATA_EXPORT const char *mdata_version_string(void);
     XX(ENOTSUP, -17, "operation not supported by the metadata host")         \
     XX(ENODEV, -18, "no metadata device or socket found")                     \
     XX(ELOCKED, -19, "metadata device is locked by another process")         \
-    XX(ERANGE, -20, "value out of the allowed range")
+    XX(ERANGE, -20, "value out of the allowed range")                         \
+    XX(EOPEN, -21, "metadata device cannot be opened")
 
 typedef enum mdata_err {
     MDATA_OK = 0,
@@ -335,7 +336,9 @@ MDATA_EXPORT void mdata_options_free(mdata_options_t *opts);
  * sockets /.zonecontrol/metadata.sock, /native/.zonecontrol/metadata.sock,
  * /var/run/smartdc/metadata.sock, then the serial device (/dev/ttyS1 on
  * Linux, /dev/cuau1 on FreeBSD). A path that is a socket is used as a unix
- * socket, a character device as a serial line.
+ * socket, a character device as a serial line; a path that does not exist
+ * (yet) as a socket the host has not created yet, unless it lies under
+ * /dev or links there (a missing serial device: MDATA_ENODEV).
  */
 MDATA_EXPORT int mdata_options_set_device(mdata_options_t *opts,
                                           const char *path);
@@ -453,8 +456,12 @@ MDATA_EXPORT unsigned mdata_reply_attempts(const mdata_reply_t *reply);
  * (cancel or close), MDATA_ENOTSUP (PUT/DELETE on a V1 host, or the host
  * does not know the command), MDATA_ETOOBIG (reply over the maximum),
  * MDATA_ELOCKED (the serial device stayed locked by another process until
- * the deadline), MDATA_ECLOSED / MDATA_EIO (connection lost), MDATA_ENODEV
- * and other open errors.
+ * the deadline), MDATA_EOPEN (opening the device failed in a way waiting
+ * would not change: EIO as when the host end of a serial line is gone,
+ * ENXIO, ENODEV, EACCES, EPERM, or a serial device that is not there;
+ * a socket that is not there yet or refuses connections is waited for
+ * instead), MDATA_ENODEV (neither a socket nor a terminal),
+ * MDATA_ECLOSED / MDATA_EIO (connection lost).
  * Guarantees: if the submit call returns an error the callback is never
  * called; if it returns 0 the callback runs exactly once, never inside the
  * submit call, only from the loop. Closing the client or submitting new
@@ -471,8 +478,9 @@ typedef void (*mdata_close_cb)(void *userdata);
  * the first request; the connection, its lock and its handshake are then
  * kept for the next requests until close or loss. *out is owned: release
  * with mdata_client_close. Errors: MDATA_EINVAL, MDATA_ENOMEM,
- * MDATA_ENODEV (auto-detection found nothing, or the path is neither a
- * socket nor a character device; err->text says which). err may be NULL.
+ * MDATA_ENODEV (auto-detection found nothing, a missing serial device, or
+ * the path is neither a socket nor a character device; err->text says
+ * which). err may be NULL.
  * Thread: the client belongs to the thread running loop.
  */
 MDATA_EXPORT MDATA_WARN_UNUSED int mdata_client_new(struct uv_loop_s *loop,

@@ -142,9 +142,14 @@ void conn_cancel_orphans(emu_t *emu)
 
 static void maybe_hangup(conn_t *c)
 {
-    if (c->hangup_pending && c->writes_in_flight == 0 &&
-        c->wbatch.len == 0 && c->outq_off >= c->outq.len && !c->closing)
-        conn_drop(c, "hangup fault", 0);
+    if ((c->hangup_pending || c->gone_pending) && c->writes_in_flight == 0 &&
+        c->wbatch.len == 0 && c->outq_off >= c->outq.len && !c->closing) {
+        if (c->gone_pending) {
+            c->gone_pending = 0;
+            transport_gone_soon(c->emu);
+        } else
+            conn_drop(c, "hangup fault", 0);
+    }
 }
 
 /* A write owns the bytes it sends. */
@@ -247,9 +252,13 @@ static void emit(conn_t *c, const char *bytes, size_t len, int v2,
         write_now(c, wire.p, wire.len);
     }
     buf_free(&wire);
-    if (hangup) {
-        emu_log(1, "c%u: fault: hanging up after this reply", c->id);
-        c->hangup_pending = 1;
+    if (hangup != FAULT_KEEP) {
+        emu_log(1, "c%u: fault: %s after this reply", c->id,
+                hangup == FAULT_GONE ? "going away for good" : "hanging up");
+        if (hangup == FAULT_GONE)
+            c->gone_pending = 1;
+        else
+            c->hangup_pending = 1;
         maybe_hangup(c);
     }
 }

@@ -41,6 +41,9 @@ typedef struct emu {
     int pty;
     const char *link_path;
     int pty_slave; /* kept open so a guest closing never ends the session */
+    int gone_master; /* gone fault: a locked pty the link points to, or -1 */
+    uv_timer_t gone_timer;
+    int gone_timer_open;
     char pty_path[256];
     conn_t *pty_conn;
 
@@ -72,6 +75,8 @@ struct conn {
     buf_t wbatch;       /* replies not yet handed to libuv */
     int batching;       /* handling a chunk: write its replies together */
     int hangup_pending;
+    int gone_pending;   /* the gone fault: the host end goes away once the
+                         * reply is out */
     int agent_died; /* dropped as if the agent had crashed */
     int closing;
     conn_t *next, *prev;
@@ -101,6 +106,16 @@ int transport_pty_start(emu_t *emu);
 int transport_connect_start(emu_t *emu);
 /* A qemu connection is gone: try again in 100 ms. */
 void transport_connect_retry(emu_t *emu);
+/*
+ * The gone fault: GONE_DELAY_MS after the reply (the guest reads it first:
+ * a pty's unread input is flushed when its master closes) the host end
+ * goes away for good, the emulator keeps running. Socket: every connection and the listener closed, the socket
+ * file removed. Pty: the master closed; the --link path then names a
+ * pseudo-terminal that is never unlocked, so opening it gives EIO, like a
+ * serial device whose host end is gone. Connect: closed, not re-made.
+ */
+void transport_gone_soon(emu_t *emu);
+#define GONE_DELAY_MS 100
 /* Close servers, timers and the pty; remove the socket file and link. */
 void transport_stop(emu_t *emu);
 

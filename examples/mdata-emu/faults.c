@@ -52,6 +52,7 @@ static int parse_item(fault_cfg_t *cfg, char *item, char *err, size_t errlen)
         {"damaged", &cfg->damaged, 1},
         {"ignore-probes", &cfg->ignore_probes, 0},
         {"hangup", &cfg->hangup, 1},
+        {"gone", &cfg->gone, 1},
     };
     size_t i;
 
@@ -90,7 +91,7 @@ static int parse_item(fault_cfg_t *cfg, char *item, char *err, size_t errlen)
     snprintf(err, errlen,
              "unknown fault '%s' (known: drop=N corrupt=N junk=N wrongid=N "
              "hostile=N damaged=N delay=MS slow=MS bytewise[=MS] v1only "
-             "ignore-probes=N hangup=N crlf upper-crc)",
+             "ignore-probes=N hangup=N gone=N crlf upper-crc)",
              item);
     return -1;
 }
@@ -185,7 +186,7 @@ void fault_shape_reply(const fault_cfg_t *cfg, fault_state_t *st,
 {
     unsigned long nth;
 
-    *hangup = 0;
+    *hangup = FAULT_KEEP;
     if (!v2) {
         put(cfg, wire, bytes, len);
         return;
@@ -233,5 +234,7 @@ void fault_shape_reply(const fault_cfg_t *cfg, fault_state_t *st,
         put_frame(cfg, wire, bytes, len);
     }
     if (every(cfg->hangup, nth))
-        *hangup = 1;
+        *hangup = FAULT_HANGUP;
+    if (cfg->gone > 0 && nth == cfg->gone)
+        *hangup = FAULT_GONE;
 }

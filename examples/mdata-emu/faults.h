@@ -26,6 +26,8 @@ typedef struct fault_cfg {
     int v1only;             /* v1only: an agent without V2 */
     unsigned ignore_probes; /* ignore-probes=N: first N probes unanswered */
     unsigned hangup;        /* hangup=N: hang up after the Nth V2 reply */
+    unsigned gone;          /* gone=N: the host end goes away for good
+                             * after the Nth V2 reply */
     int crlf;               /* crlf: CR LF line ends */
 } fault_cfg_t;
 
@@ -44,11 +46,15 @@ int fault_ignore_probe(const fault_cfg_t *cfg, fault_state_t *st);
 /* How long a reply waits before it is written (delay, and slow for V2). */
 unsigned fault_reply_delay(const fault_cfg_t *cfg, int v2);
 
+/* What is to happen once a reply is out (fault_shape_reply's *hangup). */
+enum { FAULT_KEEP = 0, FAULT_HANGUP = 1, FAULT_GONE = 2 };
+
 /*
  * Turn one reply into the bytes to write: junk, wrong-id and damaged lines
  * before a V2 reply, a flipped bit in it, upper-case CRCs, CR LF line
- * ends. *hangup is set when the
- * connection is to be hung up once these bytes are out.
+ * ends. *hangup is set to FAULT_HANGUP when the connection is to be hung
+ * up once these bytes are out, FAULT_GONE when the host end is to go away
+ * for good.
  */
 void fault_shape_reply(const fault_cfg_t *cfg, fault_state_t *st,
                        const char *bytes, size_t len, int v2,

@@ -144,6 +144,7 @@ int main(int argc, char **argv)
 
     memset(&emu, 0, sizeof(emu));
     emu.pty_slave = -1;
+    emu.gone_master = -1;
     emu.max_line = (size_t)1 << 30;
     while ((opt = getopt_long(argc, argv, "vqhV", longopts, NULL)) != -1) {
         switch (opt) {

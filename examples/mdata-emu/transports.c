@@ -173,6 +173,68 @@ int transport_connect_start(emu_t *emu)
 }
 
 /* ------------------------------------------------------------------ */
+/* The gone fault                                                      */
+/* ------------------------------------------------------------------ */
+
+/* Point the --link path at a pseudo-terminal that is never unlocked:
+ * opening its slave gives EIO. Replaced atomically (a new link renamed
+ * over the old one), so the path never disappears. */
+static void link_to_dead_pty(emu_t *emu)
+{
+    char dead[256], tmp[512];
+    int m = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+
+    if (m < 0 || grantpt(m) < 0 || ptsname_r(m, dead, sizeof(dead)) != 0) {
+        emu_log(0, "gone: cannot create a pseudo-terminal: %s",
+                strerror(errno));
+        if (m >= 0)
+            close(m);
+        return;
+    }
+    emu->gone_master = m;
+    snprintf(tmp, sizeof(tmp), "%s.gone", emu->link_path);
+    unlink(tmp);
+    if (symlink(dead, tmp) < 0 || rename(tmp, emu->link_path) < 0)
+        emu_log(0, "gone: cannot re-link %s: %s", emu->link_path,
+                strerror(errno));
+}
+
+static void gone_now(uv_timer_t *t)
+{
+    emu_t *emu = t->data;
+
+    emu_log(1, "fault: the host end goes away");
+    if (emu->server_open) {
+        uv_close((uv_handle_t *)&emu->server, NULL);
+        emu->server_open = 0;
+        unlink(emu->socket_path);
+    }
+    if (emu->connect_timer_open) {
+        uv_close((uv_handle_t *)&emu->connect_timer, NULL);
+        emu->connect_timer_open = 0;
+    }
+    if (emu->pty) {
+        if (emu->link_path != NULL && emu->gone_master < 0)
+            link_to_dead_pty(emu);
+        if (emu->pty_slave >= 0)
+            close(emu->pty_slave);
+        emu->pty_slave = -1;
+    }
+    while (emu->conns != NULL)
+        conn_close(emu->conns, "gone fault");
+}
+
+void transport_gone_soon(emu_t *emu)
+{
+    if (emu->gone_timer_open || emu->stopping)
+        return; /* once */
+    uv_timer_init(emu->loop, &emu->gone_timer);
+    emu->gone_timer.data = emu;
+    emu->gone_timer_open = 1;
+    uv_timer_start(&emu->gone_timer, gone_now, GONE_DELAY_MS, 0);
+}
+
+/* ------------------------------------------------------------------ */
 /* Stopping                                                            */
 /* ------------------------------------------------------------------ */
 
@@ -187,6 +249,10 @@ void transport_stop(emu_t *emu)
         uv_close((uv_handle_t *)&emu->connect_timer, NULL);
         emu->connect_timer_open = 0;
     }
+    if (emu->gone_timer_open) {
+        uv_close((uv_handle_t *)&emu->gone_timer, NULL);
+        emu->gone_timer_open = 0;
+    }
     while (emu->conns != NULL)
         conn_close(emu->conns, "emulator stopping");
     conn_cancel_orphans(emu);
@@ -194,6 +260,9 @@ void transport_stop(emu_t *emu)
         if (emu->pty_slave >= 0)
             close(emu->pty_slave);
         emu->pty_slave = -1;
+        if (emu->gone_master >= 0)
+            close(emu->gone_master);
+        emu->gone_master = -1;
         if (emu->link_path != NULL)
             unlink(emu->link_path);
     }

@@ -251,7 +251,13 @@ static mdata_sync_t *open_handle(tool_t *t, uint64_t timeout_ms,
     return sync;
 }
 
-/* The line did not come up: worth waiting for? */
+/*
+ * The line did not come up: worth waiting for? A silent line, a socket not
+ * there yet or refusing (the library waits for those within the slice and
+ * says ETIMEDOUT) and a lock held by another process are; a device that
+ * cannot be opened (MDATA_EOPEN: EIO, ENXIO, ENODEV, EACCES, EPERM, a
+ * missing serial device) or is no socket nor terminal (MDATA_ENODEV) is not.
+ */
 static int service_not_up(int rc)
 {
     switch (rc) {
@@ -259,8 +265,6 @@ static int service_not_up(int rc)
     case MDATA_ECLOSED:   /* the host hung up */
     case MDATA_EIO:
     case MDATA_ELOCKED:   /* another process holds the serial line */
-    case MDATA_ENODEV:    /* the path exists (else mdata_sync_new said so)
-                             but nobody serves it yet */
         return 1;
     default:
         return 0;

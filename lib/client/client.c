@@ -47,6 +47,8 @@ struct mdata_client {
     uv_timer_t timer;
     uint64_t lock_retry_at;
     uint64_t lock_retry_ms;
+    mdata_error_t open_err;  /* why the last open failed; code 0 after a
+                              * successful one */
     uint64_t serial_hold_ms; /* idle time before a tty is released */
     uint64_t idle_since;     /* when the open connection became idle */
     int idle;
@@ -130,6 +132,8 @@ static void open_result(mdata_client_t *c, int rc)
     uint64_t now = uv_now(c->loop);
 
     if (rc == 0) {
+        c->open_err.code = 0;
+        c->kind = c->tp.kind; /* what the path turned out to be */
         opened(c);
     } else if (rc == MDATA_ELOCKED || rc == MDATA_EBUSY) {
         /* Someone else holds the line: poll the lock with a growing
@@ -155,7 +159,8 @@ static void connect_step(mdata_client_t *c)
     uint64_t now = uv_now(c->loop);
 
     if (c->conn == CONN_NONE && mdata__engine_want_connect(c->eng))
-        open_result(c, mdata__tp_open(&c->tp, c->device, c->kind, NULL));
+        open_result(c, mdata__tp_open(&c->tp, c->device, c->kind,
+                                      &c->open_err));
     else if (c->conn == CONN_LOCKING) {
         if (!mdata__engine_busy(c->eng)) {
             /* everyone gave up waiting */
@@ -163,7 +168,7 @@ static void connect_step(mdata_client_t *c)
             c->conn = CONN_NONE;
             mdata__engine_set_wait_status(c->eng, MDATA_ETIMEDOUT);
         } else if (now >= c->lock_retry_at) {
-            open_result(c, mdata__tp_retry(&c->tp, c->device, NULL));
+            open_result(c, mdata__tp_retry(&c->tp, c->device, &c->open_err));
         }
     }
 }
@@ -540,6 +545,11 @@ void *mdata_client_get_data(const mdata_client_t *client)
 int mdata_client_protocol(const mdata_client_t *client)
 {
     return client != NULL ? mdata__engine_protocol(client->eng) : 0;
+}
+
+const mdata_error_t *mdata__client_open_error(const mdata_client_t *c)
+{
+    return c != NULL && c->open_err.code != 0 ? &c->open_err : NULL;
 }
 
 const char *mdata_client_device(const mdata_client_t *client)

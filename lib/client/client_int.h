@@ -21,4 +21,9 @@ struct mdata_reply {
     unsigned attempts;
 };
 
+/* Why the device could not be opened at the last try, or NULL when that
+ * try succeeded (or none was made): the text behind a request that ended
+ * with an open error, or expired waiting for the device. */
+const mdata_error_t *mdata__client_open_error(const mdata_client_t *c);
+
 #endif

@@ -107,6 +107,8 @@ static void on_reply(mdata_client_t *client, int status,
 /* Run the loop until w is done; fill err for a failure. */
 static int wait_for(mdata_sync_t *s, sync_wait_t *w, mdata_error_t *err)
 {
+    const mdata_error_t *open_err;
+
     while (!w->done) {
         if (uv_run(&s->loop, UV_RUN_ONCE) == 0 && !w->done) {
             /* cannot happen while a request is pending: be safe anyway */
@@ -114,10 +116,17 @@ static int wait_for(mdata_sync_t *s, sync_wait_t *w, mdata_error_t *err)
                                 "the loop stopped before the reply");
         }
     }
+    open_err = mdata__client_open_error(s->client);
     if (w->status == MDATA_EREMOTE)
         mdata__error(err, w->status, 0, 0, "%.*s",
                      (int)(w->len < 150 ? w->len : 150),
                      (const char *)w->value);
+    else if (open_err != NULL &&
+             (w->status == open_err->code || w->status == MDATA_ETIMEDOUT))
+        /* the device could not be opened (yet): say why */
+        mdata__error(err, w->status, open_err->sys_errno, 0, "%s%s",
+                     w->status == MDATA_ETIMEDOUT ? "deadline expired: " : "",
+                     open_err->text);
     else if (w->status < 0)
         mdata__error(err, w->status, 0, 0, "%s", mdata_strerror(w->status));
     return w->status;

@@ -48,9 +48,11 @@ typedef struct com {
 
 /* ---- device choice ---- */
 
-int mdata__device_kind(const char *path, int *kind, mdata_error_t *err)
+int mdata__device_kind(const char *path, int *kind, int hint,
+                       mdata_error_t *err)
 {
     (void)path;
+    (void)hint;
     (void)err;
     *kind = MDATA__TP_TTY; /* only serial ports on Windows */
     return 0;
@@ -263,10 +265,12 @@ static int com_open(mdata__tp_t *tp, const char *path, mdata_error_t *err)
         if (e == ERROR_ACCESS_DENIED || e == ERROR_SHARING_VIOLATION)
             return mdata__error(err, MDATA_ELOCKED, (int)e, 0,
                                 "%s is in use by another process", path);
+        /* No such port, or one that fails to open: waiting would not
+         * change it. */
         if (e == ERROR_FILE_NOT_FOUND || e == ERROR_PATH_NOT_FOUND)
-            return mdata__error(err, MDATA_ENODEV, (int)e, 0,
+            return mdata__error(err, MDATA_EOPEN, (int)e, 0,
                                 "%s: no such port", path);
-        return mdata__error(err, MDATA_EIO, (int)e, 0,
+        return mdata__error(err, MDATA_EOPEN, (int)e, 0,
                             "%s: cannot open (error %lu)", path, e);
     }
     rc = set_line(h, path, err);

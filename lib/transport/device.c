@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "transport/transport.h"
 
@@ -26,13 +27,44 @@ static const char *const zone_sockets[] = {
 #define SERIAL_DEVICE "/dev/ttyS1"
 #endif
 
-int mdata__device_kind(const char *path, int *kind, mdata_error_t *err)
+/* A serial device lives under /dev (a link to one, e.g. a pty's
+ * /dev/pts/N, counts too); a unix socket never does. */
+static int looks_serial(const char *path)
+{
+    char target[256];
+    ssize_t n;
+
+    if (strncmp(path, "/dev/", 5) == 0)
+        return 1;
+    n = readlink(path, target, sizeof(target) - 1);
+    if (n <= 0)
+        return 0;
+    target[n] = '\0';
+    return strncmp(target, "/dev/", 5) == 0;
+}
+
+int mdata__device_kind(const char *path, int *kind, int hint,
+                       mdata_error_t *err)
 {
     struct stat st;
 
-    if (stat(path, &st) != 0)
-        return mdata__error(err, MDATA_ENODEV, errno, 0, "%s: %s", path,
-                            strerror(errno));
+    if (stat(path, &st) != 0) {
+        int e = errno;
+
+        if (e == ENOENT && hint == 0 && !looks_serial(path))
+            hint = MDATA__TP_SOCKET;
+        if (e == ENOENT && hint == MDATA__TP_SOCKET) {
+            /* A socket the host agent has not created yet (starting,
+             * restarting): connecting says so, and it is waited for. */
+            *kind = MDATA__TP_SOCKET;
+            return 0;
+        }
+        if (hint == 0)
+            return mdata__error(err, MDATA_ENODEV, e, 0, "%s: %s", path,
+                                strerror(e));
+        return mdata__error(err, MDATA_EOPEN, e, 0, "cannot open %s: %s",
+                            path, strerror(e));
+    }
     if (S_ISSOCK(st.st_mode)) {
         *kind = MDATA__TP_SOCKET;
         return 0;
@@ -67,7 +99,7 @@ int mdata__device_pick(const char *explicit_path, char **path_out,
     if (explicit_path == NULL && env != NULL && env[0] != '\0')
         explicit_path = env;
     if (explicit_path != NULL) {
-        rc = mdata__device_kind(explicit_path, &kind, err);
+        rc = mdata__device_kind(explicit_path, &kind, 0, err);
         return rc < 0 ? rc : take(explicit_path, kind, path_out, kind_out,
                                   err);
     }

@@ -18,9 +18,24 @@ void mdata__tp_init(mdata__tp_t *tp)
     tp->fd = -1;
 }
 
+/* A socket that is missing, refusing or full: the host agent starting or
+ * restarting. Close and let the client try again within the deadlines. */
+static int sock_wait(mdata__tp_t *tp, const char *path, int e,
+                     mdata_error_t *err)
+{
+    if (tp->fd >= 0)
+        close(tp->fd);
+    tp->fd = -1;
+    return mdata__error(err, MDATA_EBUSY, e, 0, "%s: %s", path,
+                        e == ENOENT         ? "does not exist yet"
+                        : e == ECONNREFUSED ? "nobody listening yet"
+                                            : "the host's backlog is full");
+}
+
 static int sock_open(mdata__tp_t *tp, const char *path, mdata_error_t *err)
 {
     struct sockaddr_un sa;
+    int e;
 
     memset(&sa, 0, sizeof(sa));
     sa.sun_family = AF_UNIX;
@@ -37,35 +52,28 @@ static int sock_open(mdata__tp_t *tp, const char *path, mdata_error_t *err)
     }
     if (connect(tp->fd, (struct sockaddr *)&sa, sizeof(sa)) == 0)
         return 0;
-    if (errno == EAGAIN || errno == EINPROGRESS || errno == EINTR ||
-        errno == ECONNREFUSED) {
-        /* Backlog full, or nobody listening yet (the host agent starting
-         * or restarting): close and try again later, within the
-         * requests' deadlines. */
-        int e = errno;
-
-        close(tp->fd);
-        tp->fd = -1;
-        return mdata__error(err, MDATA_EBUSY, e, 0, "%s: %s", path,
-                            e == ECONNREFUSED ? "nobody listening yet"
-                                              : "the host's backlog is full");
-    }
-    {
-        int e = errno;
-
-        close(tp->fd);
-        tp->fd = -1;
-        return mdata__error(err,
-                            e == ENOENT ? MDATA_ENODEV : MDATA_EIO,
-                            e, 0, "%s: cannot connect: %s", path,
-                            strerror(e));
-    }
+    e = errno;
+    if (e == EAGAIN || e == EINPROGRESS || e == EINTR || e == ECONNREFUSED ||
+        e == ENOENT)
+        return sock_wait(tp, path, e, err);
+    /* EACCES, EPERM, ...: waiting will not change it. */
+    close(tp->fd);
+    tp->fd = -1;
+    return mdata__error(err, MDATA_EOPEN, e, 0, "cannot connect to %s: %s",
+                        path, strerror(e));
 }
 
 int mdata__tp_open(mdata__tp_t *tp, const char *path, int kind,
                    mdata_error_t *err)
 {
+    int rc;
+
     mdata__tp_close(tp);
+    /* What is at the path now decides (a socket file may come and go
+     * while the host agent restarts, a pty link may be re-made). */
+    rc = mdata__device_kind(path, &kind, kind, err);
+    if (rc < 0)
+        return rc;
     tp->kind = kind;
     if (kind == MDATA__TP_SOCKET)
         return sock_open(tp, path, err);
@@ -75,7 +83,7 @@ int mdata__tp_open(mdata__tp_t *tp, const char *path, int kind,
 int mdata__tp_retry(mdata__tp_t *tp, const char *path, mdata_error_t *err)
 {
     if (tp->kind == MDATA__TP_SOCKET)
-        return sock_open(tp, path, err);
+        return mdata__tp_open(tp, path, MDATA__TP_SOCKET, err);
     return mdata__tty_retry(tp, path, err);
 }
 

@@ -45,24 +45,38 @@ typedef struct mdata__tp {
 /*
  * Choose the device: explicit path, else $MDATA_DEVICE, else the zone
  * sockets, then the OS's serial device. *path_out is malloc'd; *kind_out is
- * MDATA__TP_*. Errors: MDATA_ENODEV (nothing found, or not a socket or
- * character device), MDATA_ENOMEM.
+ * MDATA__TP_*. An explicit path that does not exist is taken for a socket
+ * the host has not created yet, unless it lies under /dev (or links there):
+ * a missing serial device. Errors: MDATA_ENODEV (nothing found, a missing
+ * serial device, or neither a socket nor a character device),
+ * MDATA_ENOMEM.
  */
 int mdata__device_pick(const char *explicit_path, char **path_out,
                        int *kind_out, mdata_error_t *err);
 
-/* Classify path by stat: socket or character device. MDATA_ENODEV. */
-int mdata__device_kind(const char *path, int *kind, mdata_error_t *err);
+/*
+ * Classify path by stat: socket or character device. hint is what the path
+ * was before (MDATA__TP_*), or 0 when first seen: a missing path is then a
+ * socket yet to come for MDATA__TP_SOCKET (*kind set, 0 returned), else
+ * MDATA_EOPEN (MDATA_ENODEV with hint 0). MDATA_ENODEV for anything but a
+ * socket or a character device.
+ */
+int mdata__device_kind(const char *path, int *kind, int hint,
+                       mdata_error_t *err);
 
 void mdata__tp_init(mdata__tp_t *tp);
 
 /*
- * Open (and for a tty, try to lock) the device. Returns 0 when ready (a
- * tty locked, raw and drained; a socket connected), MDATA_ELOCKED or
- * MDATA_EBUSY when the tty is locked by someone else, or the socket has
- * no listener yet or a full backlog (call mdata__tp_retry later; the fd
- * may stay open), or
- * another code (MDATA_ENODEV, MDATA_EIO) with err filled.
+ * Open (and for a tty, try to lock) the device; kind is what the path was
+ * last time (MDATA__TP_*), and what is at the path now decides. Returns 0
+ * when ready (a tty locked, raw and drained; a socket connected),
+ * MDATA_ELOCKED or MDATA_EBUSY when worth trying again later with
+ * mdata__tp_retry (the tty is locked or held by someone else; the socket
+ * does not exist yet, has no listener yet or a full backlog; the fd may
+ * stay open), or a code waiting will not change, with err filled:
+ * MDATA_EOPEN (open or connect failed: EIO, ENXIO, ENODEV, EACCES, EPERM,
+ * or a serial device that is not there), MDATA_ENODEV (neither a socket nor
+ * a terminal), MDATA_EIO.
  */
 int mdata__tp_open(mdata__tp_t *tp, const char *path, int kind,
                    mdata_error_t *err);

@@ -101,15 +101,21 @@ int mdata__tty_retry(mdata__tp_t *tp, const char *path, mdata_error_t *err);
 
 int mdata__tty_open(mdata__tp_t *tp, const char *path, mdata_error_t *err)
 {
-    tp->fd = open(path, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+    do
+        tp->fd = open(path, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+    while (tp->fd < 0 && errno == EINTR);
     if (tp->fd < 0) {
         int e = errno;
 
-        return mdata__error(err,
-                            e == ENOENT || e == ENXIO || e == ENODEV
-                                ? MDATA_ENODEV
-                                : MDATA_EIO,
-                            e, 0, "%s: %s", path, strerror(e));
+        /* Held exclusively (TIOCEXCL): wait as for the lock. */
+        if (e == EBUSY || e == EAGAIN)
+            return mdata__error(err, MDATA_ELOCKED, e, 0,
+                                "%s is in use by another process", path);
+        /* EIO (the host end of the line is gone), ENXIO, ENODEV, ENOENT,
+         * EACCES, EPERM: a device that cannot be opened, not a slow
+         * service; waiting would not help. */
+        return mdata__error(err, MDATA_EOPEN, e, 0, "cannot open %s: %s",
+                            path, strerror(e));
     }
     if (!isatty(tp->fd))
         return mdata__error(err, MDATA_ENODEV, 0, 0, "%s is not a terminal",

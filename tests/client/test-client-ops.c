@@ -121,10 +121,19 @@ static void test_ops_device_selection(void)
     uint8_t *v = NULL;
     size_t len;
 
-    /* not there, not a device */
-    o = test_options("/nonexistent/metadata.sock", 0);
+    /* a serial device that is not there, something else than a device */
+    o = test_options("/dev/mdata-test-nonexistent", 0);
     CU_ASSERT_EQUAL(mdata_sync_new(o, &s, &err), MDATA_ENODEV);
     mdata_options_free(o);
+    /* a path outside /dev that is not there (yet) is a socket to come:
+     * waited for until the deadline */
+    o = test_options("/nonexistent/metadata.sock", 300);
+    CU_ASSERT_FATAL(mdata_sync_new(o, &s, &err) == 0);
+    mdata_options_free(o);
+    CU_ASSERT_EQUAL(mdata_sync_get(s, "one", &v, &len, &err),
+                    MDATA_ETIMEDOUT);
+    CU_ASSERT(strstr(err.text, "does not exist yet") != NULL);
+    mdata_sync_free(s);
     o = test_options(MDATA_TEST_VM, 0);
     CU_ASSERT_EQUAL(mdata_sync_new(o, &s, &err), MDATA_ENODEV);
     CU_ASSERT(strstr(err.text, "neither") != NULL);
@@ -140,8 +149,8 @@ static void test_ops_device_selection(void)
     mdata_free(v);
     mdata_sync_free(s);
     emu_stop(&emu);
-    /* the socket went away: a clean error, no hang */
-    setenv("MDATA_DEVICE", "/nonexistent/x", 1);
+    /* a missing serial device named by MDATA_DEVICE: a clean error */
+    setenv("MDATA_DEVICE", "/dev/mdata-test-nonexistent", 1);
     CU_ASSERT_EQUAL(mdata_sync_new(NULL, &s, &err), MDATA_ENODEV);
     unsetenv("MDATA_DEVICE");
 }

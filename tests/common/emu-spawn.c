@@ -31,6 +31,12 @@ static void pause_ms(long ms)
 int emu_start_vm(emu_t *emu, int pty, const char *vm,
                  const char *const *extra)
 {
+    return emu_start_at(emu, pty, vm, NULL, extra);
+}
+
+int emu_start_at(emu_t *emu, int pty, const char *vm, const char *at,
+                 const char *const *extra)
+{
     const char *argv[64];
     int n = 0, out[2], i;
     char logpath[128];
@@ -44,8 +50,16 @@ int emu_start_vm(emu_t *emu, int pty, const char *vm,
     argv[n++] = "-q";
     if (pty) {
         argv[n++] = "--pty";
+        if (at != NULL) {
+            argv[n++] = "--link";
+            argv[n++] = at;
+        }
     } else {
-        snprintf(emu->path, sizeof(emu->path), "%s/metadata.sock", emu->dir);
+        if (at != NULL)
+            snprintf(emu->path, sizeof(emu->path), "%s", at);
+        else
+            snprintf(emu->path, sizeof(emu->path), "%s/metadata.sock",
+                     emu->dir);
         argv[n++] = "--socket";
         argv[n++] = emu->path;
     }
@@ -116,6 +130,24 @@ int emu_alive(emu_t *emu)
         return 0;
     }
     return 1;
+}
+
+void emu_kill(emu_t *emu)
+{
+    char p[128];
+    int st;
+
+    if (emu->pid > 0) {
+        kill(emu->pid, SIGKILL);
+        waitpid(emu->pid, &st, 0);
+        emu->pid = 0;
+    }
+    if (emu->dir[0] != '\0') {
+        snprintf(p, sizeof(p), "%s/emu.log", emu->dir);
+        unlink(p);
+        rmdir(emu->dir);
+        emu->dir[0] = '\0';
+    }
 }
 
 int emu_stop(emu_t *emu)

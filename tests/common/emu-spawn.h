@@ -19,6 +19,12 @@ typedef struct emu {
  */
 int emu_start_vm(emu_t *emu, int pty, const char *vm,
                  const char *const *extra);
+/* The same, at a given socket path, or (pty) with --link at. */
+int emu_start_at(emu_t *emu, int pty, const char *vm, const char *at,
+                 const char *const *extra);
+/* Kill it (SIGKILL), as a crashing host agent: a socket file stays behind,
+ * with nobody listening. */
+void emu_kill(emu_t *emu);
 /* Stop it (SIGTERM, bounded wait, then SIGKILL) and clean up. Returns its
  * exit status (0 for a clean stop), or -1 if it had to be killed or was
  * not running. */

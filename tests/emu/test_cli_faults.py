@@ -2,6 +2,7 @@
 --transcript, and every --fault verifiably happening."""
 import base64
 import datetime
+import errno
 import json
 import os
 import re
@@ -405,6 +406,36 @@ def test_fault_hangup_connect_reconnects(start_emu, tmp_path):
         conn2.close()
     finally:
         listener.close()
+
+
+def test_fault_gone_socket(start_emu):
+    e = start_emu(D1, "--fault", "gone=2")
+    c = e.connect()
+    c.exchange(GET_HOST, HOST_REPLY)
+    c.exchange(GET_HOST, HOST_REPLY)
+    c.expect_eof()
+    deadline = time.monotonic() + WAIT
+    while os.path.exists(e.sock_path) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert not os.path.exists(e.sock_path)
+    assert e.proc.poll() is None  # the emulator itself keeps running
+
+
+def test_fault_gone_pty_link_gives_eio(start_emu, tmp_path):
+    link = str(tmp_path / "ttyS1")
+    e = start_emu(D1, "--link", link, "--fault", "gone=1", pty=True,
+                  socket_name=None)
+    c = e.open_pty(link)
+    c.exchange(GET_HOST, HOST_REPLY)
+    c.expect_eof()  # the master closed: the guest's line is hung up
+    assert os.path.islink(link) and os.readlink(link) != e.pty_path
+    with pytest.raises(OSError) as ei:
+        os.open(link, os.O_RDWR | os.O_NOCTTY | os.O_NONBLOCK)
+    assert ei.value.errno == errno.EIO
+    assert not os.path.exists(e.pty_path)
+    assert e.proc.poll() is None
+    e.stop()
+    assert not os.path.lexists(link)
 
 
 def test_fault_crlf(start_emu):

@@ -31,8 +31,10 @@ class Result:
         return "Result(code=%r, out=%r, err=%r)" % (self.code, self.out, self.err)
 
 
-def run_tool(name, *args, device=None, stdin=b"", env=None, timeout=RUN_TIMEOUT):
-    """Run a built tool; stdin is bytes (a pipe) or a file descriptor."""
+def run_tool(name, *args, device=None, stdin=b"", env=None, timeout=RUN_TIMEOUT,
+             user=None):
+    """Run a built tool; stdin is bytes (a pipe) or a file descriptor;
+    user: run it as that uid (and gid), e.g. to be refused a device."""
     assert TOOLS, "MDATA_TOOLS_DIR must point at the built tools"
     e = dict(os.environ)
     e.pop("MDATA_DEVICE", None)
@@ -44,6 +46,8 @@ def run_tool(name, *args, device=None, stdin=b"", env=None, timeout=RUN_TIMEOUT)
         cmd += ["-d", device]
     cmd += list(args)
     kw = {"input": stdin} if isinstance(stdin, bytes) else {"stdin": stdin}
+    if user is not None:
+        kw.update(user=user, group=user, extra_groups=[])
     proc = subprocess.run(cmd, capture_output=True, env=e, timeout=timeout, **kw)
     return Result(proc)
 

@@ -20,6 +20,7 @@ from .errors import (
     ConnectionLost,
     DeviceError,
     DeviceLocked,
+    DeviceOpenError,
     InvalidArgument,
     LibraryError,
     MdataError,
@@ -41,6 +42,7 @@ __all__ = [
     "Client", "Nic", "Route", "Resolver",
     "MdataError", "LibraryError", "InvalidArgument", "OutOfMemory", "Timeout",
     "Canceled", "ConnectionLost", "DeviceError", "NoDevice", "DeviceLocked",
+    "DeviceOpenError",
     "ProtocolError", "ParseError", "TooBig", "RemoteError", "NotFound",
     "Busy", "NotSupported", "library_version", "library_path",
 ]

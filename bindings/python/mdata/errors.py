@@ -37,6 +37,7 @@ ENOTSUP = -17
 ENODEV = -18
 ELOCKED = -19
 ERANGE = -20
+EOPEN = -21
 
 
 class MdataError(Exception):
@@ -93,13 +94,20 @@ class ConnectionLost(MdataError, ConnectionError):
 
 
 class DeviceError(MdataError, OSError):
-    """MDATA_EIO, MDATA_ENODEV, MDATA_ELOCKED: the metadata device could
-    not be opened, locked or used."""
+    """MDATA_EIO, MDATA_ENODEV, MDATA_ELOCKED, MDATA_EOPEN: the metadata
+    device could not be opened, locked or used."""
 
 
 class NoDevice(DeviceError):
     """MDATA_ENODEV: no metadata device or socket (nothing auto-detected,
     or the path is neither a socket nor a character device)."""
+
+
+class DeviceOpenError(DeviceError):
+    """MDATA_EOPEN: opening the device failed in a way waiting would not
+    change (EIO: the host end of the serial line is gone; ENOENT: no such
+    serial device; EACCES, EPERM, ENXIO, ENODEV); ``detail`` says which.
+    A later call tries again."""
 
 
 class DeviceLocked(DeviceError):
@@ -168,6 +176,7 @@ CODE_CLASSES: Dict[int, Type[MdataError]] = {
     ENODEV: NoDevice,
     ELOCKED: DeviceLocked,
     ERANGE: ParseError,
+    EOPEN: DeviceOpenError,
 }
 
 

@@ -10,7 +10,7 @@ from mdata import _native, errors
 
 from conftest import vm_path
 
-ALL_CODES = range(-1, -21, -1)
+ALL_CODES = range(-1, -22, -1)
 
 
 def test_every_c_code_maps_to_its_class_with_the_library_message():
@@ -93,11 +93,36 @@ def test_invalid_arguments(sample_dev):
 
 def test_no_device(tmp_path):
     with pytest.raises(mdata.NoDevice) as ei:
-        mdata.Client(str(tmp_path / "nope"))
+        mdata.Client("/dev/mdata-test-nope")
     e = ei.value
     assert isinstance(e, OSError) and isinstance(e, mdata.DeviceError)
     assert e.code == errors.ENODEV
-    assert str(tmp_path / "nope") in str(e)
+    assert "/dev/mdata-test-nope" in str(e)
+    # outside /dev, a missing path is a socket still to come
+    with mdata.Client(str(tmp_path / "nope"), timeout=0.3) as md:
+        with pytest.raises(mdata.Timeout, match="does not exist yet"):
+            md.get("k")
+
+
+def test_device_that_cannot_be_opened(start_emu, tmp_path):
+    # The host end of the pty goes away after the first reply; the link
+    # stays and opening it gives EIO: an error at once, not a wait.
+    link = str(tmp_path / "ttyS1")
+    start_emu(vm_path("sample-vm.json"), "--link", link, "--fault", "gone=1",
+              socket_name=None, pty=True)
+    with mdata.Client(link) as md:
+        assert md.get("sdc:alias") == "guest-test-01"
+    time.sleep(0.5)
+    with mdata.Client(link, timeout=30) as md:
+        began = time.monotonic()
+        with pytest.raises(mdata.DeviceOpenError) as ei:
+            md.get("sdc:alias")
+        assert time.monotonic() - began < 3
+    e = ei.value
+    assert isinstance(e, mdata.DeviceError) and isinstance(e, OSError)
+    assert e.code == errors.EOPEN and e.name == "MDATA_EOPEN"
+    assert str(e) == ("metadata device cannot be opened: cannot open %s: "
+                      "Input/output error" % link)
 
 
 def test_timeout_on_a_silent_socket(tmp_path):

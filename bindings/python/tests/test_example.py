@@ -47,7 +47,7 @@ def test_show_network_device_from_environment_and_errors(start_emu, tmp_path):
     r = run([sys.executable, script], {"MDATA_DEVICE": emu.sock_path})
     assert r.returncode == 0, r.stderr
     assert r.stdout.startswith("host web01.example.com\n")
-    r = run([sys.executable, script, str(tmp_path / "nope")])
+    r = run([sys.executable, script, "/dev/mdata-test-nope"])
     assert r.returncode == 1
     assert r.stderr.startswith("show_network: no metadata device or socket found")
 
