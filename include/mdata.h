@@ -460,8 +460,10 @@ MDATA_EXPORT unsigned mdata_reply_attempts(const mdata_reply_t *reply);
  * would not change: EIO as when the host end of a serial line is gone,
  * ENXIO, ENODEV, EACCES, EPERM, or a serial device that is not there;
  * a socket that is not there yet or refuses connections is waited for
- * instead), MDATA_ENODEV (neither a socket nor a terminal),
- * MDATA_ECLOSED / MDATA_EIO (connection lost).
+ * instead), MDATA_ENODEV (neither a socket nor a terminal), MDATA_EIO.
+ * A lost connection is no status: the requests in flight are sent again
+ * once the device is reopened and the handshake redone, within their
+ * deadlines (doc/api.md, Reconnection).
  * Guarantees: if the submit call returns an error the callback is never
  * called; if it returns 0 the callback runs exactly once, never inside the
  * submit call, only from the loop. Closing the client or submitting new
@@ -476,7 +478,9 @@ typedef void (*mdata_close_cb)(void *userdata);
  * Create a client on loop. opts may be NULL for defaults (copied). The
  * device is chosen now (see mdata_options_set_device) but opened lazily by
  * the first request; the connection, its lock and its handshake are then
- * kept for the next requests until close or loss. *out is owned: release
+ * kept for the next requests until close. A lost connection is reopened,
+ * with backoff, while requests wait (doc/api.md, Reconnection); only
+ * close is final. *out is owned: release
  * with mdata_client_close. Errors: MDATA_EINVAL, MDATA_ENOMEM,
  * MDATA_ENODEV (auto-detection found nothing, a missing serial device, or
  * the path is neither a socket nor a character device; err->text says
@@ -502,8 +506,9 @@ MDATA_EXPORT void mdata_client_set_data(mdata_client_t *client, void *data);
 MDATA_EXPORT void *mdata_client_get_data(const mdata_client_t *client);
 
 /* The protocol the host negotiated: 2, 1, or 0 when no handshake is
- * complete on the current connection (none yet, lost, or an idle serial
- * line given back). */
+ * complete on the current connection (none yet, lost and not reopened yet,
+ * or an idle serial line given back); a reconnection's handshake sets it
+ * again. */
 MDATA_EXPORT int mdata_client_protocol(const mdata_client_t *client);
 /* The device or socket path in use (borrowed, lives as long as client). */
 MDATA_EXPORT const char *mdata_client_device(const mdata_client_t *client);
@@ -515,7 +520,7 @@ MDATA_EXPORT const char *mdata_client_device(const mdata_client_t *client);
  * hold any bytes (NUL included) but not be empty (the host refuses it:
  * MDATA_EINVAL; use mdata_delete). Inputs are copied. req_id (may be NULL)
  * gets an id for mdata_client_cancel. Other errors: MDATA_ECLOSED (client
- * closing, or its connection was lost), MDATA_EBUSY (max_pending
+ * closing; a lost connection is reopened instead), MDATA_EBUSY (max_pending
  * reached), MDATA_ENOMEM. Callback contract: see mdata_reply_cb.
  * GET: the value of key. KEYS: the LF-joined names of the keys a guest can
  * list. PUT: store value under key (V2 hosts only, else MDATA_ENOTSUP in

@@ -24,6 +24,11 @@ enum { CONN_NONE = 0, CONN_LOCKING, CONN_OPEN };
 #define READ_CHUNK (256 * 1024)
 #define LOCK_RETRY_MIN_MS 5
 #define LOCK_RETRY_MAX_MS 100
+/* After a lost connection the device is reopened at once; when the next
+ * connection too is lost before the host answered anything, the pause
+ * before reopening starts here and doubles up to the maximum. */
+#define REOPEN_PAUSE_MIN_MS 50
+#define REOPEN_PAUSE_MAX_MS 1000
 
 typedef struct req_cb {
     mdata_reply_cb cb;
@@ -37,7 +42,8 @@ struct mdata_client {
     int kind;
     mdata__tp_t tp;
     int conn;
-    int fatal;           /* connection lost: later submits fail */
+    uint64_t reopen_at;  /* a lost connection is reopened from then on */
+    uint64_t reopen_pause_ms; /* the next pause; 0 once the host answered */
     uv_poll_t *poll;     /* while CONN_OPEN; freed in its close callback */
 #ifdef _WIN32
     uv_async_t *async;   /* the COM I/O thread's wake-up; client lifetime */
@@ -90,13 +96,26 @@ static void close_transport(mdata_client_t *c)
     c->poll_events = 0;
 }
 
+/*
+ * The connection is gone (end of file, reset, a serial EIO): the requests
+ * in flight wait in the engine's queue, and the next pump reopens the
+ * device and redoes the handshake, at once the first time, after a
+ * growing pause while connections keep getting lost before the host
+ * answers anything. Other failures (ENOMEM) end the pending requests.
+ */
 static void lost(mdata_client_t *c, int status)
 {
     uint64_t now = uv_now(c->loop);
 
     close_transport(c);
-    c->fatal = status;
-    mdata__engine_lost(c->eng, status, now);
+    if (status != MDATA_ECLOSED && status != MDATA_EIO)
+        mdata__engine_fail_all(c->eng, status);
+    mdata__engine_lost(c->eng, now);
+    c->reopen_at = now + c->reopen_pause_ms;
+    c->reopen_pause_ms = c->reopen_pause_ms == 0 ? REOPEN_PAUSE_MIN_MS
+                         : c->reopen_pause_ms >= REOPEN_PAUSE_MAX_MS / 2
+                             ? REOPEN_PAUSE_MAX_MS
+                             : c->reopen_pause_ms * 2;
 }
 
 static void on_poll(uv_poll_t *h, int status, int events);
@@ -158,7 +177,8 @@ static void connect_step(mdata_client_t *c)
 {
     uint64_t now = uv_now(c->loop);
 
-    if (c->conn == CONN_NONE && mdata__engine_want_connect(c->eng))
+    if (c->conn == CONN_NONE && mdata__engine_want_connect(c->eng) &&
+        now >= c->reopen_at)
         open_result(c, mdata__tp_open(&c->tp, c->device, c->kind,
                                       &c->open_err));
     else if (c->conn == CONN_LOCKING) {
@@ -194,7 +214,7 @@ static void idle_step(mdata_client_t *c)
     if (c->kind == MDATA__TP_TTY && c->serial_hold_ms != UINT64_MAX &&
         now - c->idle_since >= c->serial_hold_ms) {
         close_transport(c);
-        mdata__engine_lost(c->eng, MDATA_ECLOSED, now); /* nothing pending */
+        mdata__engine_lost(c->eng, now); /* nothing pending */
         c->idle = 0;
     }
 }
@@ -316,6 +336,9 @@ static void dispatch(mdata_client_t *c)
         req_cb_t *rc = d.ud;
         mdata_reply_t reply;
 
+        if (d.status == 0 || d.status == MDATA_ENOTFOUND ||
+            d.status == MDATA_EREMOTE || d.status == MDATA_ENOTSUP)
+            c->reopen_pause_ms = 0; /* the host answered */
         reply.status = d.status;
         reply.value = d.value;
         reply.len = d.value_len;
@@ -339,7 +362,10 @@ static void rearm(mdata_client_t *c)
     if (c->idle && c->kind == MDATA__TP_TTY && c->serial_hold_ms != UINT64_MAX &&
         c->idle_since + c->serial_hold_ms < t)
         t = c->idle_since + c->serial_hold_ms;
-    if (c->kick || (c->conn == CONN_NONE && mdata__engine_want_connect(c->eng)))
+    if (c->conn == CONN_NONE && mdata__engine_want_connect(c->eng) &&
+        c->reopen_at < t)
+        t = c->reopen_at;
+    if (c->kick || t < now)
         t = now;
     c->kick = 0;
     if (t == UINT64_MAX) {
@@ -573,7 +599,7 @@ static int submit(mdata_client_t *c, int op, const char *key,
 
     if (c == NULL || cb == NULL)
         return MDATA_EINVAL;
-    if (c->closing || c->fatal)
+    if (c->closing)
         return MDATA_ECLOSED;
     rcb = malloc(sizeof(*rcb));
     if (rcb == NULL)

@@ -287,7 +287,7 @@ uint64_t mdata__attempt_wait(const mdata__engine_t *e, const mdata__req_t *r,
     uint64_t left = r->deadline > now ? r->deadline - now : 0;
     unsigned doublings = r->attempts > 0 ? r->attempts - 1 : 0, i;
 
-    if (r->attempts >= e->cfg.max_attempts)
+    if (r->attempts - r->cut_short >= e->cfg.max_attempts)
         doublings++;
     for (i = 0; i < doublings && w < left; i++)
         w *= 2;
@@ -459,10 +459,22 @@ void mdata__engine_connected(mdata__engine_t *e, uint64_t now)
     mdata__pump(e, now);
 }
 
-void mdata__engine_lost(mdata__engine_t *e, int status, uint64_t now)
+void mdata__engine_lost(mdata__engine_t *e, uint64_t now)
 {
     (void)now;
-    mdata__engine_fail_all(e, status);
+    /* Requests in flight go back to the queue, to be sent again (with a
+     * fresh id) once a new connection is in sync; their deadlines run on.
+     * Their earlier ids stay known: a reopened serial line may still bring
+     * a late answer to one of them. */
+    while (e->inflight.head != NULL) {
+        mdata__req_t *r = e->inflight.head;
+
+        r->cut_short++;
+        r->written = 0;
+        r->damage = 0;
+        r->retry_at = 0;
+        mdata__req_move(e, r, RQ_QUEUED);
+    }
     e->state = ST_DISCONNECTED;
     e->proto = MDATA__PROTO_UNKNOWN;
     e->out_base += e->out_end;
@@ -583,7 +595,7 @@ void mdata__attempt_failed(mdata__engine_t *e, mdata__req_t *r, int status,
                            uint64_t now)
 {
     r->damage = 0;
-    if (r->attempts >= e->cfg.max_attempts) {
+    if (r->attempts - r->cut_short >= e->cfg.max_attempts) {
         mdata__req_finish(e, r, status, NULL, 0);
     } else {
         r->retry_at = now + backoff(e, r->attempts);

@@ -127,8 +127,13 @@ void mdata__engine_fail_all(mdata__engine_t *e, int status);
 /* The transport is open: start the handshake. */
 void mdata__engine_connected(mdata__engine_t *e, uint64_t now);
 
-/* The transport is gone: fail every request with status, forget state. */
-void mdata__engine_lost(mdata__engine_t *e, int status, uint64_t now);
+/*
+ * The transport is gone: forget the connection's state (handshake,
+ * protocol, partial lines, unsent output); requests in flight are queued
+ * again for the next connection, their deadlines unchanged, and the
+ * interrupted attempt does not count against max_attempts.
+ */
+void mdata__engine_lost(mdata__engine_t *e, uint64_t now);
 
 /* 1 when requests wait and there is no connection. */
 int mdata__engine_want_connect(const mdata__engine_t *e);

@@ -34,6 +34,8 @@ struct mdata__req {
                                          * each is in the engine's id table */
     unsigned nids;
     unsigned attempts;
+    unsigned cut_short;  /* attempts a lost connection interrupted: they do
+                          * not count against max_attempts */
     uint64_t deadline;   /* total */
     uint64_t retry_at;   /* queued: not before */
     uint64_t out_end;    /* in flight: output offset ending its request */

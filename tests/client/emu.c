@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "emu.h"
+#include "mdata.h"
 
 uint64_t now_ms(void)
 {
@@ -35,49 +36,84 @@ void fill_ascii(uint8_t *buf, size_t len, uint64_t seed)
     }
 }
 
+/* Answer one V2 request line with SUCCESS "web01", as the host would. */
+static int answer_v2(int fd, const char *line, size_t len)
+{
+    char reqid[16], out[256];
+    const char *p = line;
+    size_t n = 0;
+    int field;
+
+    /* "V2 <len> <crc> <reqid> ...": the 4th field */
+    for (field = 0; field < 3 && p != NULL; field++) {
+        p = memchr(p, ' ', len - (size_t)(p - line));
+        if (p != NULL)
+            p++;
+    }
+    if (p == NULL)
+        return -1;
+    while (n < sizeof(reqid) - 1 && p + n < line + len && p[n] != ' ')
+        n++;
+    memcpy(reqid, p, n);
+    reqid[n] = '\0';
+    if (mdata_frame_encode(reqid, "SUCCESS", "web01", 5, out, sizeof(out),
+                           &n) != 0)
+        return -1;
+    return write(fd, out, n) == (ssize_t)n ? 0 : -1;
+}
+
 /*
  * A minimal host for what the emulator cannot do: it completes the
- * handshake, then answers the first V2 request with half a reply line and
- * hangs up.
+ * handshake, then answers the first V2 request of its first connection
+ * with half a reply line and hangs up; later connections get whole
+ * replies.
  */
 static void half_reply_host(int lfd)
 {
-    char buf[4096];
-    size_t have = 0;
-    int fd = accept(lfd, NULL, NULL);
+    int conn;
 
-    if (fd < 0)
-        _exit(1);
-    for (;;) {
-        ssize_t n = read(fd, buf + have, sizeof(buf) - have);
-        char *lf;
+    for (conn = 0;; conn++) {
+        char buf[4096];
+        size_t have = 0;
+        int fd = accept(lfd, NULL, NULL), gone = 0;
 
-        if (n <= 0)
-            _exit(0);
-        have += (size_t)n;
-        while ((lf = memchr(buf, '\n', have)) != NULL) {
-            size_t len = (size_t)(lf - buf);
+        if (fd < 0)
+            _exit(1);
+        while (!gone) {
+            ssize_t n = read(fd, buf + have, sizeof(buf) - have);
+            char *lf;
 
-            if (len == 0) {
-                if (write(fd, "invalid command\n", 16) < 0)
-                    _exit(1);
-            } else if (len == 12 && memcmp(buf, "NEGOTIATE V2", 12) == 0) {
-                if (write(fd, "V2_OK\n", 6) < 0)
-                    _exit(1);
-            } else {
-                /* "V2 <len> <crc> " then part of the body, and gone */
-                static const char half[] = "V2 25 c02a042a ";
+            if (n <= 0)
+                break;
+            have += (size_t)n;
+            while (!gone && (lf = memchr(buf, '\n', have)) != NULL) {
+                size_t len = (size_t)(lf - buf);
 
-                if (write(fd, half, sizeof(half) - 1) < 0)
-                    _exit(1);
-                if (len > 24 && write(fd, buf + 15, 9) < 0)
-                    _exit(1);
-                close(fd);
-                _exit(0);
+                if (len == 0) {
+                    if (write(fd, "invalid command\n", 16) < 0)
+                        _exit(1);
+                } else if (len == 12 &&
+                           memcmp(buf, "NEGOTIATE V2", 12) == 0) {
+                    if (write(fd, "V2_OK\n", 6) < 0)
+                        _exit(1);
+                } else if (conn > 0) {
+                    if (answer_v2(fd, buf, len) < 0)
+                        _exit(1);
+                } else {
+                    /* "V2 <len> <crc> " then part of the body, and gone */
+                    static const char half[] = "V2 25 c02a042a ";
+
+                    if (write(fd, half, sizeof(half) - 1) < 0)
+                        _exit(1);
+                    if (len > 24 && write(fd, buf + 15, 9) < 0)
+                        _exit(1);
+                    gone = 1;
+                }
+                memmove(buf, lf + 1, have - len - 1);
+                have -= len + 1;
             }
-            memmove(buf, lf + 1, have - len - 1);
-            have -= len + 1;
         }
+        close(fd);
     }
 }
 

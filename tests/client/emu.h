@@ -12,7 +12,8 @@
 #define emu_start(emu, pty, extra) emu_start_vm((emu), (pty), MDATA_TEST_VM, (extra))
 
 /* A forked fake host on a unix socket that hangs up in the middle of its
- * first V2 reply (emu_stop stops it). */
+ * first V2 reply, and answers whole on later connections (emu_stop stops
+ * it). */
 int peer_start_half_reply(emu_t *emu);
 
 /* Monotonic milliseconds. */

@@ -9,7 +9,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdint.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -67,8 +70,14 @@ static void test_reopen_eio_pty(void)
     CU_ASSERT_FATAL(emu_start_at(&emu, 1, MDATA_TEST_VM, link, extra) == 0);
     s = sync_on(link, 20000);
     CU_ASSERT_EQUAL(get_host(s, &err, &took), 0);
-    mdata_sync_free(s);
     pause_ms(400); /* the emulator's host end goes 100 ms after the reply */
+    /* the client that held the line: the write or read gives EIO, the
+     * reopen gives EIO, the request ends at once */
+    rc = get_host(s, &err, &took);
+    CU_ASSERT_EQUAL(rc, MDATA_EOPEN);
+    CU_ASSERT_EQUAL(err.sys_errno, EIO);
+    CU_ASSERT(took < 3000);
+    mdata_sync_free(s);
     fresh = sync_on(link, 20000);
     rc = get_host(fresh, &err, &took);
     CU_ASSERT_EQUAL(rc, MDATA_EOPEN);
@@ -96,11 +105,18 @@ static void test_reopen_enoent_serial(void)
     snprintf(link, sizeof(link), "%s/ttyS1", dir);
     CU_ASSERT_FATAL(emu_start_at(&emu, 1, MDATA_TEST_VM, link, NULL) == 0);
     s = sync_on(link, 20000);
+    CU_ASSERT_EQUAL(get_host(s, &err, &took), 0);
     emu_stop(&emu); /* removes the pty and the link */
     CU_ASSERT_EQUAL(get_host(s, &err, &took), MDATA_EOPEN);
     CU_ASSERT_EQUAL(err.sys_errno, ENOENT);
     CU_ASSERT(took < 3000);
+    /* not sticky: once the line is back (a new pty behind the same link),
+     * the same client reopens it */
+    CU_ASSERT_FATAL(emu_start_at(&emu, 1, MDATA_TEST_VM, link, NULL) == 0);
+    CU_ASSERT_EQUAL(get_host(s, &err, &took), 0);
+    CU_ASSERT_EQUAL(mdata_client_protocol(mdata_sync_client(s)), 2);
     mdata_sync_free(s);
+    emu_stop(&emu);
     /* given as a path under /dev, a missing serial device is refused when
      * the client is made */
     {
@@ -222,10 +238,251 @@ static void test_reopen_socket_appears_late(void)
     rmdir(dir);
 }
 
+/* Wait until something listens on path (bounded). */
+static int wait_listening(const char *path)
+{
+    struct sockaddr_un sa;
+    int i;
+
+    memset(&sa, 0, sizeof(sa));
+    sa.sun_family = AF_UNIX;
+    if (strlen(path) >= sizeof(sa.sun_path))
+        return -1;
+    memcpy(sa.sun_path, path, strlen(path) + 1);
+    for (i = 0; i < 1000; i++) {
+        int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        int ok = fd >= 0 &&
+                 connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
+
+        if (fd >= 0)
+            close(fd);
+        if (ok)
+            return 0;
+        pause_ms(5);
+    }
+    return -1;
+}
+
+/* The blocking API across a host agent crash: a request while nobody
+ * listens expires (saying why); once the agent is back the same handle
+ * reconnects. MDATA_ECLOSED only after close. */
+static void test_reopen_sync_across_restart(void)
+{
+    char dir[] = "/tmp/mdata-test-XXXXXX", path[128];
+    mdata_sync_t *s;
+    mdata_error_t err;
+    uint64_t took;
+    emu_t emu;
+    int i;
+
+    CU_ASSERT_FATAL(mkdtemp(dir) != NULL);
+    snprintf(path, sizeof(path), "%s/metadata.sock", dir);
+    CU_ASSERT_FATAL(emu_start_at(&emu, 0, MDATA_TEST_VM, path, NULL) == 0);
+    s = sync_on(path, 20000);
+    for (i = 0; i < 3; i++) {
+        CU_ASSERT_EQUAL(get_host(s, &err, &took), 0);
+        emu_kill(&emu); /* the socket file stays: connections refused */
+        CU_ASSERT_EQUAL(mdata_sync_set_timeout_ms(s, 300), 0);
+        CU_ASSERT_EQUAL(get_host(s, &err, &took), MDATA_ETIMEDOUT);
+        CU_ASSERT(strstr(err.text, "nobody listening yet") != NULL);
+        CU_ASSERT(took >= 250 && took < 5000);
+        CU_ASSERT_EQUAL(mdata_client_protocol(mdata_sync_client(s)), 0);
+        CU_ASSERT_FATAL(emu_start_at(&emu, 0, MDATA_TEST_VM, path, NULL) ==
+                        0);
+        CU_ASSERT_EQUAL(mdata_sync_set_timeout_ms(s, 20000), 0);
+        CU_ASSERT_EQUAL(get_host(s, &err, &took), 0);
+        CU_ASSERT_EQUAL(mdata_client_protocol(mdata_sync_client(s)), 2);
+    }
+    mdata_sync_free(s);
+    emu_stop(&emu);
+    rmdir(dir);
+}
+
+/*
+ * The soak: an async client keeps 16 GETs in flight for 10,000 GETs while
+ * the emulator serving its socket is killed and restarted three times,
+ * down for 200 ms, 800 ms and 4 s with requests' deadlines of 3 s. Every
+ * completed value must be right, and a request may fail only with
+ * MDATA_ETIMEDOUT and only if its deadline passed while no host was there
+ * (between the kill and the new emulator listening, plus a moment for the
+ * handshake).
+ */
+#define SOAK_TOTAL 10000
+#define SOAK_INFLIGHT 16
+#define SOAK_DEADLINE_MS 3000
+#define SOAK_OUTAGES 3
+#define SOAK_HANDSHAKE_SLACK_MS 1000
+
+static const char *const soak_keys[] = {"one", "sdc:hostname", "nul",
+                                        "user-script", "empty"};
+static const char *const soak_vals[] = {"x", "web01", "a\0b\1\0",
+                                        "#!/bin/sh\necho hi\n", ""};
+static const size_t soak_lens[] = {1, 5, 5, 18, 0};
+static const uint64_t outage_ms[SOAK_OUTAGES] = {200, 800, 4000};
+
+typedef struct soak {
+    uv_loop_t *loop;
+    mdata_client_t *c;
+    emu_t emu;
+    char path[128];
+    uv_timer_t restart;
+    int submitted, completed, ok, failed, wrong, misplaced_failures;
+    int outages, down;
+    uint64_t down_from[SOAK_OUTAGES], up_at[SOAK_OUTAGES];
+    int failed_in[SOAK_OUTAGES];
+    uint64_t submitted_at[SOAK_TOTAL];
+    uint64_t began, ended;
+} soak_t;
+
+static void soak_submit(soak_t *k);
+
+static void soak_restart(uv_timer_t *t)
+{
+    soak_t *k = t->data;
+
+    CU_ASSERT_FATAL(emu_start_at(&k->emu, 0, MDATA_TEST_VM, k->path, NULL) ==
+                    0);
+    CU_ASSERT_FATAL(wait_listening(k->path) == 0);
+    uv_update_time(k->loop);
+    k->up_at[k->outages - 1] = uv_now(k->loop);
+    k->down = 0;
+}
+
+/* Did a deadline fall while no host was there? Which outage, or -1. */
+static int soak_outage_of(const soak_t *k, uint64_t deadline)
+{
+    int i;
+
+    for (i = 0; i < k->outages; i++) {
+        int still_down = i == k->outages - 1 && k->down;
+
+        if (deadline >= k->down_from[i] &&
+            (still_down ||
+             deadline <= k->up_at[i] + SOAK_HANDSHAKE_SLACK_MS))
+            return i;
+    }
+    return -1;
+}
+
+static void soak_reply(mdata_client_t *c, int status, const mdata_reply_t *r,
+                       void *ud)
+{
+    soak_t *k = mdata_client_get_data(c);
+    int n = (int)(intptr_t)ud, key = n % 5;
+    size_t len;
+    const uint8_t *v = mdata_reply_value(r, &len);
+
+    k->completed++;
+    if (status == 0) {
+        k->ok++;
+        if (len != soak_lens[key] || memcmp(v, soak_vals[key], len) != 0)
+            k->wrong++;
+    } else {
+        int at = soak_outage_of(k, k->submitted_at[n] + SOAK_DEADLINE_MS);
+
+        k->failed++;
+        if (status != MDATA_ETIMEDOUT || at < 0) {
+            k->misplaced_failures++;
+            fprintf(stderr, "soak: request %d failed with %s, deadline "
+                            "%llu ms after start\n",
+                    n, mdata_err_name(status),
+                    (unsigned long long)(k->submitted_at[n] +
+                                         SOAK_DEADLINE_MS - k->began));
+        } else {
+            k->failed_in[at]++;
+        }
+    }
+    if (k->completed == SOAK_TOTAL) {
+        k->ended = uv_now(k->loop);
+        mdata_client_close(c, NULL, NULL);
+        return;
+    }
+    /* kill the host at a quarter, half and three quarters */
+    if (!k->down && k->outages < SOAK_OUTAGES &&
+        k->completed >= (k->outages + 1) * SOAK_TOTAL / (SOAK_OUTAGES + 1)) {
+        emu_kill(&k->emu);
+        uv_update_time(k->loop);
+        k->down_from[k->outages] = uv_now(k->loop);
+        k->down = 1;
+        uv_timer_start(&k->restart, soak_restart, outage_ms[k->outages], 0);
+        k->outages++;
+    }
+    soak_submit(k);
+}
+
+static void soak_submit(soak_t *k)
+{
+    while (k->submitted < SOAK_TOTAL &&
+           k->submitted - k->completed < SOAK_INFLIGHT) {
+        int n = k->submitted++;
+
+        uv_update_time(k->loop);
+        k->submitted_at[n] = uv_now(k->loop);
+        CU_ASSERT_FATAL(mdata_get(k->c, soak_keys[n % 5], soak_reply,
+                                  (void *)(intptr_t)n, NULL) == 0);
+    }
+}
+
+static void test_reopen_soak_restarts(void)
+{
+    char dir[] = "/tmp/mdata-test-XXXXXX";
+    static soak_t k;
+    uv_loop_t loop;
+    mdata_options_t *o;
+    int i;
+
+    memset(&k, 0, sizeof(k));
+    CU_ASSERT_FATAL(mkdtemp(dir) != NULL);
+    snprintf(k.path, sizeof(k.path), "%s/metadata.sock", dir);
+    CU_ASSERT_FATAL(emu_start_at(&k.emu, 0, MDATA_TEST_VM, k.path, NULL) ==
+                    0);
+    CU_ASSERT_FATAL(uv_loop_init(&loop) == 0);
+    k.loop = &loop;
+    o = test_options(k.path, SOAK_DEADLINE_MS);
+    CU_ASSERT_FATAL(mdata_options_set_max_inflight(o, SOAK_INFLIGHT) == 0);
+    CU_ASSERT_FATAL(mdata_client_new(&loop, o, &k.c, NULL) == 0);
+    mdata_options_free(o);
+    mdata_client_set_data(k.c, &k);
+    uv_timer_init(&loop, &k.restart);
+    k.restart.data = &k;
+    uv_update_time(&loop);
+    k.began = uv_now(&loop);
+    soak_submit(&k);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    uv_close((uv_handle_t *)&k.restart, NULL);
+    test_loop_close(&loop);
+    emu_stop(&k.emu);
+    rmdir(dir);
+
+    CU_ASSERT_EQUAL(k.completed, SOAK_TOTAL);
+    CU_ASSERT_EQUAL(k.outages, SOAK_OUTAGES);
+    CU_ASSERT_EQUAL(k.wrong, 0);
+    CU_ASSERT_EQUAL(k.misplaced_failures, 0);
+    CU_ASSERT_EQUAL(k.ok + k.failed, SOAK_TOTAL);
+    /* outages shorter than the deadline cost nothing; the 4 s one ends
+     * the requests that were waiting when it began (16), and perhaps
+     * the few submitted while they failed */
+    CU_ASSERT_EQUAL(k.failed_in[0], 0);
+    CU_ASSERT_EQUAL(k.failed_in[1], 0);
+    CU_ASSERT(k.failed_in[2] >= SOAK_INFLIGHT);
+    fprintf(stderr, "\nreconnect soak: %d GETs (%d in flight), %d right, "
+                    "0 wrong, %d failed with ETIMEDOUT",
+            SOAK_TOTAL, SOAK_INFLIGHT, k.ok, k.failed);
+    for (i = 0; i < SOAK_OUTAGES; i++)
+        fprintf(stderr, "%s outage %d: %llu ms down, %d failed",
+                i == 0 ? ";" : ",", i + 1,
+                (unsigned long long)(k.up_at[i] - k.down_from[i]),
+                k.failed_in[i]);
+    fprintf(stderr, "; %llu ms in all\n",
+            (unsigned long long)(k.ended - k.began));
+}
+
 CU_TestInfo client_reopen_tests[] = {
     {"eio_pty", test_reopen_eio_pty},
     {"enoent_serial", test_reopen_enoent_serial},
     {"eacces", test_reopen_eacces},
     {"socket_appears_late", test_reopen_socket_appears_late},
+    {"sync_across_restart", test_reopen_sync_across_restart},
+    {"soak_restarts", test_reopen_soak_restarts},
     CU_TEST_INFO_NULL,
 };

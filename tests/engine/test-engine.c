@@ -471,26 +471,61 @@ static void test_engine_cancel(void)
     eh_fini(&h);
 }
 
-static void test_engine_lost_and_fail_all(void)
+static void one_attempt(mdata__engine_config_t *c)
+{
+    c->max_attempts = 1;
+}
+
+/* A lost connection fails nothing: requests in flight are queued again and
+ * sent, with fresh ids, once a new connection is in sync; the interrupted
+ * attempt does not use up max_attempts (here 1); deadlines keep running. */
+static void test_engine_lost_requeues(void)
 {
     eh_t h;
+    eh_req_t r[2], again[2];
+    int i;
 
-    eh_init(&h, NULL);
+    eh_init(&h, one_attempt);
     eh_get(&h, "a");
     eh_handshake_v2(&h);
     eh_get(&h, "b");
-    mdata__engine_lost(h.e, MDATA_ECLOSED, h.now);
+    CU_ASSERT_FATAL(eh_requests(&h, r, 2) == 2);
+    for (i = 0; i < 3; i++) { /* three losses in a row */
+        mdata__engine_lost(h.e, h.now);
+        eh_collect(&h);
+        CU_ASSERT_EQUAL(h.ndone, 0);
+        CU_ASSERT_EQUAL(mdata__engine_protocol(h.e), 0);
+        CU_ASSERT(mdata__engine_want_connect(h.e));
+        CU_ASSERT(mdata__engine_busy(h.e));
+        h.now += 10;
+        eh_handshake_v2(&h);
+        CU_ASSERT_FATAL(eh_requests(&h, again, 2) == 2);
+        CU_ASSERT(strcmp(again[0].reqid, r[0].reqid) != 0);
+        CU_ASSERT(strcmp(again[1].reqid, r[1].reqid) != 0);
+        eh_req_free(again, 2);
+    }
+    CU_ASSERT_FATAL(eh_requests(&h, again, 2) == 0);
+    /* a late answer to the first attempt (a serial line reopened) still
+     * completes its request; the other one's latest attempt answers */
+    eh_reply(&h, r[0].reqid, "SUCCESS", "x", 1);
+    CU_ASSERT_FATAL(h.ndone == 1);
+    CU_ASSERT_EQUAL(h.done[0].status, 0);
+    CU_ASSERT_EQUAL(h.done[0].attempts, 4); /* sent four times */
+    /* deadlines still bound a request whose connection keeps going */
+    mdata__engine_lost(h.e, h.now);
+    h.now += 60 * 60 * 1000;
+    mdata__engine_tick(h.e, h.now);
     eh_collect(&h);
     CU_ASSERT_FATAL(h.ndone == 2);
-    CU_ASSERT_EQUAL(h.done[0].status, MDATA_ECLOSED);
-    CU_ASSERT_EQUAL(h.done[1].status, MDATA_ECLOSED);
-    CU_ASSERT_EQUAL(mdata__engine_protocol(h.e), 0);
-    /* a new request asks for a new connection */
+    CU_ASSERT_EQUAL(h.done[1].status, MDATA_ETIMEDOUT);
+    CU_ASSERT(!mdata__engine_busy(h.e));
+    /* fail_all still ends everything */
     eh_get(&h, "c");
     CU_ASSERT(mdata__engine_want_connect(h.e));
     mdata__engine_fail_all(h.e, MDATA_ECANCELED);
     eh_collect(&h);
     CU_ASSERT_EQUAL(h.done[2].status, MDATA_ECANCELED);
+    eh_req_free(r, 2);
     eh_fini(&h);
 }
 
@@ -526,7 +561,7 @@ static CU_TestInfo engine_tests[] = {
     {"pipelined_out_of_order", test_engine_pipelined_out_of_order},
     {"byte_at_a_time", test_engine_byte_at_a_time},
     {"cancel", test_engine_cancel},
-    {"lost_and_fail_all", test_engine_lost_and_fail_all},
+    {"lost_requeues", test_engine_lost_requeues},
     {"empty_get_value", test_engine_empty_get_value},
     CU_TEST_INFO_NULL,
 };

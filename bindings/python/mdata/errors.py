@@ -90,7 +90,9 @@ class Canceled(MdataError):
 
 
 class ConnectionLost(MdataError, ConnectionError):
-    """MDATA_ECLOSED: the host hung up, or the client is closed."""
+    """MDATA_ECLOSED: the Client is closed. (A connection the host hung up
+    is reopened by the library within the call's deadline: a call then
+    succeeds or raises Timeout.)"""
 
 
 class DeviceError(MdataError, OSError):
