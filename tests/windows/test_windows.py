@@ -167,7 +167,7 @@ def test_busy_port_bounded_by_timeout(emu, tmp_path):
     r = run_exe(tmp_path, "mdata-get", "-t", "2", "plain",
                 env={"MDATA_TEST_COM_BUSY": "1000000"})
     assert r.code == 2, r
-    assert "locked by another process" in r.err, r
+    assert "COM2 is in use by another process" in r.err, r
     assert r.took < 30
 
 
