@@ -50,9 +50,12 @@ step() { say "$* ($(($(date +%s) - began)) s)"; }
 
 mkdir -p "$out"
 work=$(mktemp -d /var/tmp/libmdata-packaging.XXXXXX) || fail "mktemp"
-emu_pid=""
+emu_pid="" root_pid="" lintian_pid=""
 cleanup() {
     [ -z "$emu_pid" ] || kill "$emu_pid" 2>/dev/null
+    # The root's maker fills the cache for the next run: let it finish.
+    [ -z "$root_pid" ] || wait "$root_pid"
+    [ -z "$lintian_pid" ] || wait "$lintian_pid"
     rm -rf "$work"
 }
 trap cleanup EXIT
@@ -72,7 +75,35 @@ else
         tar -xf - -C "$tree"
 fi || fail "cannot copy the source tree"
 
-# 2. The packages.
+# 2. The minimal root, made (when not cached) in the background while the
+# packages build: Debian's apt variant of this machine's release from the
+# apt sources configured here, with the packages' dependencies.
+codename=$(. /etc/os-release && echo "${VERSION_CODENAME:-bookworm}")
+python3 "$src/tests/packaging/apt-sources.py" "$codename" >"$work/sources.list" ||
+    fail "cannot read the apt sources"
+include=python3,libuv1,libjansson4,libuv1-dev,libjansson-dev,pkgconf
+cache=${MDATA_TEST_CACHE:-/var/cache/libmdata-tests}/packaging
+key=$({ echo "$codename apt $include"; dpkg --print-architecture
+        mmdebstrap --version; cat "$work/sources.list"; } | sha256sum | cut -c1-16)
+tarball=$cache/root-$key.tar
+mkdir -p "$cache" || fail "cannot create $cache"
+(
+    flock 9
+    [ -f "$tarball" ] && exit 0
+    step "creating the Debian root with mmdebstrap ($codename, apt + $include): $tarball"
+    # shellcheck disable=SC2046
+    timeout 1200 mmdebstrap --variant=apt --include="$include" \
+        --skip=cleanup/apt/lists --format=tar "$codename" "$tarball.new" \
+        $([ -s "$work/sources.list" ] && echo "$work/sources.list") \
+        >"$out/mmdebstrap.log" 2>&1 ||
+        { rm -f "$tarball.new"; exit 1; }
+    # One root at a time in the cache: drop those of other keys.
+    find "$cache" -maxdepth 1 -name 'root-*.tar' ! -name "root-$key.tar" -delete
+    mv "$tarball.new" "$tarball"
+) 9>"$cache/lock" &
+root_pid=$!
+
+# 3. The packages.
 step "dpkg-buildpackage -us -uc -b in $tree"
 if ! (cd "$tree" && DEB_BUILD_OPTIONS="nocheck parallel=2" \
         timeout 1500 dpkg-buildpackage -us -uc -b) >"$out/build.log" 2>&1; then
@@ -81,15 +112,12 @@ if ! (cd "$tree" && DEB_BUILD_OPTIONS="nocheck parallel=2" \
 fi
 changes=$work/libmdata_${version}_$(dpkg --print-architecture).changes
 rm -rf "$out/debs" && mkdir -p "$out/debs"
-cp "$work"/*.deb "$changes" "$out/debs/"
+cp "$work"/*.deb "$work"/*.buildinfo "$changes" "$out/debs/"
 step "built: $(cd "$work" && echo *.deb)"
 
-# 3. lintian: errors fail the test; warnings are shown.
-timeout 600 lintian --fail-on error "$changes" >"$out/lintian.txt" 2>&1
-lintian_rc=$?
-grep -v "running with root privileges" "$out/lintian.txt"
-[ $lintian_rc -eq 0 ] || fail "lintian reports errors ($out/lintian.txt)"
-step "lintian: $(grep -c '^E:' "$out/lintian.txt") errors, $(grep -c '^W:' "$out/lintian.txt") warnings"
+# lintian (in the background, looked at in the end).
+timeout 600 lintian --fail-on error "$changes" >"$out/lintian.txt" 2>&1 &
+lintian_pid=$!
 
 # The ABI is pinned: with a symbol removed from the library (listed in
 # debian/libmdata0.symbols but not exported) or added to it (exported but
@@ -122,31 +150,10 @@ for deb in "$work"/*.deb; do
     fi
 done
 
-# 4. The minimal root: Debian's apt variant of this machine's release from
-# the apt sources configured here, with the packages' dependencies.
-codename=$(. /etc/os-release && echo "${VERSION_CODENAME:-bookworm}")
-python3 "$src/tests/packaging/apt-sources.py" "$codename" >"$work/sources.list" ||
-    fail "cannot read the apt sources"
-include=python3,libuv1,libjansson4,libuv1-dev,libjansson-dev,pkgconf
-cache=${MDATA_TEST_CACHE:-/var/cache/libmdata-tests}/packaging
-key=$({ echo "$codename apt $include"; dpkg --print-architecture
-        mmdebstrap --version; cat "$work/sources.list"; } | sha256sum | cut -c1-16)
-tarball=$cache/root-$key.tar
-mkdir -p "$cache" || fail "cannot create $cache"
-(
-    flock 9
-    [ -f "$tarball" ] && exit 0
-    step "creating the Debian root with mmdebstrap ($codename, apt + $include): $tarball"
-    # shellcheck disable=SC2046
-    timeout 1200 mmdebstrap --variant=apt --include="$include" \
-        --skip=cleanup/apt/lists --format=tar "$codename" "$tarball.new" \
-        $([ -s "$work/sources.list" ] && echo "$work/sources.list") \
-        >"$out/mmdebstrap.log" 2>&1 ||
-        { tail -n 30 "$out/mmdebstrap.log"; rm -f "$tarball.new"; exit 1; }
-    # One root at a time in the cache: drop those of other keys.
-    find "$cache" -maxdepth 1 -name 'root-*.tar' ! -name "root-$key.tar" -delete
-    mv "$tarball.new" "$tarball"
-) 9>"$cache/lock" || fail "mmdebstrap failed ($out/mmdebstrap.log)"
+# 4. The root, unpacked from the cache.
+wait "$root_pid" ||
+    { tail -n 30 "$out/mmdebstrap.log"; root_pid=""; fail "mmdebstrap failed ($out/mmdebstrap.log)"; }
+root_pid=""
 root=$work/root
 mkdir "$root" && tar -C "$root" -xf "$tarball" || fail "cannot unpack $tarball"
 step "root unpacked from $tarball"
@@ -251,5 +258,13 @@ in_root apt-get purge -y -q mdata-netcfg >>"$out/install.log" 2>&1 ||
 left=$(find "$root/etc/systemd/system" -name 'mdata-netcfg.service' 2>/dev/null)
 [ -z "$left" ] || fail "purging mdata-netcfg left $left"
 say "ok: purging mdata-netcfg removes its enablement"
+
+# 9. lintian: errors fail the test; warnings are shown.
+wait "$lintian_pid"
+lintian_rc=$?
+lintian_pid=""
+grep -v "running with root privileges" "$out/lintian.txt"
+[ $lintian_rc -eq 0 ] || fail "lintian reports errors ($out/lintian.txt)"
+say "ok: lintian: $(grep -c '^E:' "$out/lintian.txt") errors, $(grep -c '^W:' "$out/lintian.txt") warnings"
 
 step "passed"
