@@ -261,9 +261,9 @@ static mdata_sync_t *open_handle(tool_t *t, uint64_t timeout_ms,
 static int service_not_up(int rc)
 {
     switch (rc) {
-    case MDATA_ETIMEDOUT: /* no answer to the probes yet */
-    case MDATA_ECLOSED:   /* the host hung up */
-    case MDATA_EIO:
+    case MDATA_ETIMEDOUT: /* no answer to the probes yet (a host that hung
+                             up is reconnected to by the library) */
+    case MDATA_EIO:       /* an I/O error on the open line */
     case MDATA_ELOCKED:   /* another process holds the serial line */
         return 1;
     default:
@@ -326,9 +326,10 @@ int tool_run(tool_t *t, const char *op_name, tool_op_fn op, void *ctx,
             case MDATA_EREMOTE:
             case MDATA_ENOTSUP:
                 return rc;
-            case MDATA_ECLOSED:
             case MDATA_EIO:
-                break; /* the host went away mid-request: wait for it */
+                break; /* the line failed mid-request: wait for it (a
+                        * host that hung up is reconnected to within the
+                        * request's deadline by the library) */
             case MDATA_ETIMEDOUT:
                 if (deadline != 0 && now_ms() >= deadline)
                     timed_out(t);
