@@ -373,7 +373,7 @@ function Invoke-MdataNetwork {
 
 # The keys the first boot reads, besides administrator_pw (read apart, as
 # a SecureString). Order of the scripts: operator's, then the user's.
-$script:BootKeys = @('sdc:uuid', 'hostname', 'sdc:hostname',
+$script:BootKeys = @('sdc:uuid', 'hostname', 'sdc:hostname', 'user-data',
     'sdc:operator-script', 'user-script')
 $script:BootScriptKeys = @('sdc:operator-script', 'user-script')
 $script:PasswordKey = 'administrator_pw'
@@ -476,7 +476,8 @@ function Get-MdataBootPlan {
     Windows since we set it and the metadata did not change, 'none': no
     usable name), Restart (after a rename); Password ('set', 'done':
     already set for this instance, 'absent', 'no-instance'); Scripts (keys
-    to run, in order); StopAfterOperatorScript; Notes.
+    to run, in order); StopAfterOperatorScript; UserData ('write', or
+    'remove' when the key is gone); Notes.
     #>
     param(
         [Parameter(Mandatory = $true)][hashtable]$Metadata,
@@ -540,6 +541,8 @@ function Get-MdataBootPlan {
     $op = $Metadata['sdc:operator-script']
     $stop = $scripts.Contains('sdc:operator-script') -and ($op -match 'prepare-image')
 
+    $userData = if ($null -ne $Metadata['user-data']) { 'write' } else { 'remove' }
+
     return [pscustomobject]@{
         Instance                = $uuid
         PreviousInstance        = $previous
@@ -551,6 +554,7 @@ function Get-MdataBootPlan {
         Password                = $passwordAction
         Scripts                 = $scripts.ToArray()
         StopAfterOperatorScript = $stop
+        UserData                = $userData
         Notes                   = $notes.ToArray()
     }
 }
@@ -560,8 +564,8 @@ function Format-MdataBootPlan($Plan) {
     $inst = if ($null -eq $Plan.Instance) { 'unknown' } else { $Plan.Instance }
     $age = if ($Plan.NewInstance) { 'new instance' } else { 'same instance' }
     $scripts = if ($Plan.Scripts.Count -gt 0) { $Plan.Scripts -join ', ' } else { 'none' }
-    return ('plan: instance {0} ({1}); computer name {2} from {3}: {4}; administrator password: {5}; scripts: {6}' -f
-        $inst, $age, $Plan.ComputerName, $Plan.NameSource, $Plan.NameAction, $Plan.Password, $scripts)
+    return ('plan: instance {0} ({1}); computer name {2} from {3}: {4}; administrator password: {5}; user-data: {6}; scripts: {7}' -f
+        $inst, $age, $Plan.ComputerName, $Plan.NameSource, $Plan.NameAction, $Plan.Password, $Plan.UserData, $scripts)
 }
 
 function New-MdataBootState {
@@ -716,6 +720,23 @@ function Set-MdataAdministratorPassword {
     return $account.Name
 }
 
+function Set-MdataUserData([string]$Dir, $Content) {
+    # user-data for the scripts to read, in the state directory (it may hold
+    # secrets: SYSTEM and Administrators only), as it is in metadata; written
+    # only when it changed, removed when the key is gone. Returns what it did.
+    $path = Join-Path $Dir 'user-data'
+    if ($null -eq $Content) {
+        if (-not (Test-Path -LiteralPath $path)) { return 'none' }
+        Remove-Item -LiteralPath $path -Force
+        return 'removed'
+    }
+    $utf8 = New-Object System.Text.UTF8Encoding($false)
+    if ((Test-Path -LiteralPath $path) -and
+        [System.IO.File]::ReadAllText($path, $utf8) -ceq $Content) { return 'unchanged' }
+    [System.IO.File]::WriteAllText($path, $Content, $utf8)
+    return 'written'
+}
+
 function Invoke-MdataScript {
     <#
     .SYNOPSIS
@@ -801,7 +822,9 @@ function Invoke-MdataBoot {
        it (unless -NoRestart): the rest runs on the next boot, under the
        new name;
     5. configures the network (Invoke-MdataNetwork);
-    6. runs sdc:operator-script then user-script with Windows PowerShell,
+    6. writes user-data to the state directory (removed when the key is
+       gone), for the scripts;
+    7. runs sdc:operator-script then user-script with Windows PowerShell,
        each bounded by ScriptTimeoutSeconds, output in the state
        directory's scripts folder, exit status in the state and the log; a
        failing script does not stop the next.
@@ -825,83 +848,109 @@ function Invoke-MdataBoot {
     $ErrorActionPreference = 'Stop'
     $script:LogPath = $LogPath
     Write-MdataLog 'Invoke-MdataBoot: start'
+    # One run at a time (the task, and someone running mdata-boot.ps1 by
+    # hand): the state file and COM2 are not shared.
+    $lock = New-Object System.Threading.Mutex($false, 'Global\SmartDC.Mdata.Boot')
     try {
-        Initialize-MdataStateDir $StateDir
-    } catch {
-        Write-MdataLog "Invoke-MdataBoot: state directory ${StateDir}: $_" -Warning
+        $held = $lock.WaitOne(0)
+    } catch [System.Threading.AbandonedMutexException] {
+        $held = $true
+    }
+    if (-not $held) {
+        Write-MdataLog 'Invoke-MdataBoot: another run is in progress; this one stops' -Warning
+        $lock.Dispose()
         return 1
     }
-    $previous = Read-MdataBootState $StateDir
-    $password = $null
     try {
-        $metadata = Get-MdataBootMetadata -TimeoutSeconds $TimeoutSeconds -BinDir $BinDir
-        $password = Read-MdataSecret -Key $script:PasswordKey -TimeoutSeconds $TimeoutSeconds -BinDir $BinDir
-    } catch {
-        Write-MdataLog "Invoke-MdataBoot: metadata not available, last boot's configuration left as it is: $_" -Warning
-        return 1
-    }
-    $plan = Get-MdataBootPlan -Metadata $metadata -State $previous `
-        -HasAdministratorPw ($null -ne $password -and $password.Length -gt 0) `
-        -CurrentComputerName $env:COMPUTERNAME
-    Write-MdataLog (Format-MdataBootPlan $plan)
-    foreach ($n in $plan.Notes) { Write-MdataLog $n -Warning }
-    $state = New-MdataBootState -Previous $previous -Plan $plan -Now (Get-Date).ToString('o')
-    $ok = $true
-
-    if ($plan.Password -eq 'set') {
         try {
-            $account = Set-MdataAdministratorPassword -Password $password
-            $state.password_instance = $plan.Instance
-            Write-MdataLog "password of $account set from $script:PasswordKey"
+            Initialize-MdataStateDir $StateDir
         } catch {
-            # Not recorded as done: tried again at the next boot.
-            Write-MdataLog "could not set the Administrator's password: $($_.Exception.Message)" -Warning
+            Write-MdataLog "Invoke-MdataBoot: state directory ${StateDir}: $_" -Warning
+            return 1
+        }
+        $previous = Read-MdataBootState $StateDir
+        $password = $null
+        try {
+            $metadata = Get-MdataBootMetadata -TimeoutSeconds $TimeoutSeconds -BinDir $BinDir
+            $password = Read-MdataSecret -Key $script:PasswordKey -TimeoutSeconds $TimeoutSeconds -BinDir $BinDir
+        } catch {
+            Write-MdataLog "Invoke-MdataBoot: metadata not available, last boot's configuration left as it is: $_" -Warning
+            return 1
+        }
+        $plan = Get-MdataBootPlan -Metadata $metadata -State $previous `
+            -HasAdministratorPw ($null -ne $password -and $password.Length -gt 0) `
+            -CurrentComputerName $env:COMPUTERNAME
+        Write-MdataLog (Format-MdataBootPlan $plan)
+        foreach ($n in $plan.Notes) { Write-MdataLog $n -Warning }
+        $state = New-MdataBootState -Previous $previous -Plan $plan -Now ((Get-Date).ToString('o'))
+        $ok = $true
+
+        if ($plan.Password -eq 'set') {
+            try {
+                $account = Set-MdataAdministratorPassword -Password $password
+                $state.password_instance = $plan.Instance
+                Write-MdataLog "password of $account set from $script:PasswordKey"
+            } catch {
+                # Not recorded as done: tried again at the next boot.
+                Write-MdataLog "could not set the Administrator's password: $($_.Exception.Message)" -Warning
+                $ok = $false
+            }
+        }
+        if ($null -ne $password) { $password.Dispose() }
+
+        $restart = $false
+        if ($plan.NameAction -eq 'rename') {
+            try {
+                Rename-Computer -NewName $plan.ComputerName -Force -ErrorAction Stop -WarningAction SilentlyContinue
+                $state.computer_name = $plan.ComputerName
+                $restart = $plan.Restart -and -not $NoRestart
+                Write-MdataLog ("computer renamed from {0} to {1} ({2})" -f $env:COMPUTERNAME, $plan.ComputerName, $plan.NameSource)
+            } catch {
+                Write-MdataLog "could not rename the computer to $($plan.ComputerName): $_" -Warning
+                $ok = $false
+            }
+        }
+        # Saved before any restart: the next boot must not see a new instance.
+        try { Save-MdataBootState $StateDir $state } catch { Write-MdataLog "could not save the state: $_" -Warning; $ok = $false }
+        if ($restart) {
+            Write-MdataLog 'restarting for the new computer name; scripts run at the next boot'
+            Restart-Computer -Force
+            if ($ok) { return 0 } else { return 1 }
+        }
+
+        if (-not $NoNetwork) {
+            $net = Invoke-MdataNetwork -TimeoutSeconds $TimeoutSeconds -AdapterWaitSeconds $AdapterWaitSeconds `
+                -BinDir $BinDir -LogPath $LogPath
+            if ($net -ne 0) { $ok = $false }
+        }
+
+        try {
+            $done = Set-MdataUserData $StateDir $metadata['user-data']
+            Write-MdataLog "user-data: $done ($(Join-Path $StateDir 'user-data'))"
+        } catch {
+            Write-MdataLog "could not write user-data: $_" -Warning
             $ok = $false
         }
-    }
-    if ($null -ne $password) { $password.Dispose() }
 
-    $restart = $false
-    if ($plan.NameAction -eq 'rename') {
-        try {
-            Rename-Computer -NewName $plan.ComputerName -Force -ErrorAction Stop -WarningAction SilentlyContinue
-            $state.computer_name = $plan.ComputerName
-            $restart = $plan.Restart -and -not $NoRestart
-            Write-MdataLog ("computer renamed from {0} to {1} ({2})" -f $env:COMPUTERNAME, $plan.ComputerName, $plan.NameSource)
-        } catch {
-            Write-MdataLog "could not rename the computer to $($plan.ComputerName): $_" -Warning
-            $ok = $false
+        foreach ($key in $plan.Scripts) {
+            Write-MdataLog "${key}: running (time limit $ScriptTimeoutSeconds s)"
+            $r = Invoke-MdataScript -Key $key -Content $metadata[$key] -Dir $StateDir -TimeoutSeconds $ScriptTimeoutSeconds
+            $state.scripts[$key] = $r
+            Write-MdataScriptResult $key $r
+            if ($r.exit_code -ne 0) { $ok = $false }
+            try { Save-MdataBootState $StateDir $state } catch { Write-MdataLog "could not save the state: $_" -Warning }
+            if ($key -eq 'sdc:operator-script' -and $plan.StopAfterOperatorScript) {
+                Write-MdataLog 'operator-script prepared an image: shutting down'
+                Stop-Computer -Force
+                return $(if ($ok) { 0 } else { 1 })
+            }
         }
-    }
-    # Saved before any restart: the next boot must not see a new instance.
-    try { Save-MdataBootState $StateDir $state } catch { Write-MdataLog "could not save the state: $_" -Warning; $ok = $false }
-    if ($restart) {
-        Write-MdataLog 'restarting for the new computer name; scripts run at the next boot'
-        Restart-Computer -Force
+        Write-MdataLog ('Invoke-MdataBoot: done, {0}' -f $(if ($ok) { 'all steps worked' } else { 'with failures' }))
         if ($ok) { return 0 } else { return 1 }
+    } finally {
+        $lock.ReleaseMutex()
+        $lock.Dispose()
     }
-
-    if (-not $NoNetwork) {
-        $net = Invoke-MdataNetwork -TimeoutSeconds $TimeoutSeconds -AdapterWaitSeconds $AdapterWaitSeconds `
-            -BinDir $BinDir -LogPath $LogPath
-        if ($net -ne 0) { $ok = $false }
-    }
-
-    foreach ($key in $plan.Scripts) {
-        Write-MdataLog "${key}: running (time limit $ScriptTimeoutSeconds s)"
-        $r = Invoke-MdataScript -Key $key -Content $metadata[$key] -Dir $StateDir -TimeoutSeconds $ScriptTimeoutSeconds
-        $state.scripts[$key] = $r
-        Write-MdataScriptResult $key $r
-        if ($r.exit_code -ne 0) { $ok = $false }
-        try { Save-MdataBootState $StateDir $state } catch { Write-MdataLog "could not save the state: $_" -Warning }
-        if ($key -eq 'sdc:operator-script' -and $plan.StopAfterOperatorScript) {
-            Write-MdataLog 'operator-script prepared an image: shutting down'
-            Stop-Computer -Force
-            return $(if ($ok) { 0 } else { 1 })
-        }
-    }
-    Write-MdataLog ('Invoke-MdataBoot: done, {0}' -f $(if ($ok) { 'all steps worked' } else { 'with failures' }))
-    if ($ok) { return 0 } else { return 1 }
 }
 
 $exported = @(

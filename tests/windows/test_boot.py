@@ -51,11 +51,13 @@ PASSWORD = 'p@ss w"rd \\ \u00e9t\u00e9 $env:X'
 USER_SCRIPT = ("#requires -Version 5.1\r\nWrite-Output 'caf\u00e9'\r\n"
                "exit 3\r\n")
 OPERATOR_SCRIPT = "Write-Output operator\n\n"
+USER_DATA = '{"app": "demo", "port": 8080}'
 VM = {
     "uuid": UUID,
     "hostname": "guest-test-01",
     "customer_metadata": {"hostname": "web01.example.com",
-                          "user-script": USER_SCRIPT},
+                          "user-script": USER_SCRIPT,
+                          "user-data": USER_DATA},
     "internal_metadata": {"operator-script": OPERATOR_SCRIPT,
                           "administrator_pw": PASSWORD},
 }
@@ -65,6 +67,7 @@ EXPECTED = {
     "sdc:uuid": UUID,
     "hostname": "web01.example.com",
     "sdc:hostname": "guest-test-01",
+    "user-data": USER_DATA,
     "sdc:operator-script": OPERATOR_SCRIPT[:-1],
     "user-script": USER_SCRIPT[:-1],
     PASSWORD_KEY: PASSWORD,
@@ -74,7 +77,7 @@ EXPECTED = {
 # ---- the tools fetch what the boot reads --------------------------------
 
 def test_module_reads_the_documented_keys():
-    assert BOOT_KEYS == ["sdc:uuid", "hostname", "sdc:hostname",
+    assert BOOT_KEYS == ["sdc:uuid", "hostname", "sdc:hostname", "user-data",
                          "sdc:operator-script", "user-script"]
     assert SCRIPT_KEYS == ["sdc:operator-script", "user-script"]
     assert PASSWORD_KEY == "administrator_pw"
@@ -261,6 +264,7 @@ CMDLETS = {
                                "Settings", "Force"},
     "Remove-NetIPAddress": {"InputObject"},
     "Remove-NetRoute": {"InputObject"},
+    "Remove-Item": {"LiteralPath", "Force"},
     "Rename-Computer": {"NewName", "Force"},
     "Restart-Computer": {"Force"},
     "Select-Object": {"First"},
@@ -400,7 +404,8 @@ def test_boot_steps_in_documented_order():
              "Get-MdataBootMetadata", "Read-MdataSecret", "Get-MdataBootPlan",
              "New-MdataBootState", "Set-MdataAdministratorPassword",
              "Rename-Computer", "Save-MdataBootState", "Restart-Computer",
-             "Invoke-MdataNetwork", "Invoke-MdataScript", "Stop-Computer"]
+             "Invoke-MdataNetwork", "Set-MdataUserData", "Invoke-MdataScript",
+             "Stop-Computer"]
     for name in order:
         assert name in first, name
     assert sorted(order, key=first.get) == order
@@ -437,7 +442,8 @@ def plan_values(field):
 def test_cases_cover_every_plan_value():
     with open(CASES, encoding="utf-8") as f:
         doc = json.load(f)
-    seen = {"NameAction": set(), "Password": set(), "NameSource": set()}
+    seen = {"NameAction": set(), "Password": set(), "NameSource": set(),
+            "UserData": set()}
     for c in doc["plan"]:
         for k in seen:
             if k in c["expect"]:
@@ -447,6 +453,7 @@ def test_cases_cover_every_plan_value():
     assert seen["Password"] >= plan_values("passwordAction") == {
         "no-instance", "absent", "done", "set"}
     assert seen["NameSource"] >= {"hostname", "sdc:hostname", "sdc:uuid"}
+    assert seen["UserData"] >= {"write", "remove"}
     assert len(doc["plan"]) + len(doc["state"]) >= 30
 
 
