@@ -154,7 +154,7 @@ typedef struct token {
 enum host_kind { HOST_V2 = 0, HOST_V1_INVALID, HOST_V1_FAILURE,
                  HOST_V1_SUCCESS, HOST_ODD, HOST_KINDS };
 
-enum done_cause { BY_CALL = 0, BY_RAW, BY_REPLY, BY_HOST, BY_LOST };
+enum done_cause { BY_CALL = 0, BY_RAW, BY_REPLY, BY_HOST, BY_FAIL_ALL };
 
 typedef struct model {
     mdata__engine_t *e;
@@ -178,6 +178,7 @@ typedef struct model {
     char queue[MAX_QUEUE][MAX_KEY + 16];
     size_t qhead, qlen;
     unsigned action;    /* actions run so far */
+    unsigned losses;    /* connections lost */
     int frames_lost;    /* more frames than MAX_FRAMES */
     /* bounds */
     size_t mem_base, out_peak, feed_peak;
@@ -308,7 +309,7 @@ static void check_reply_value(model_t *m, const req_t *r,
           memcmp(d->value, t->payload, t->payload_len) == 0);
 }
 
-static void drain(model_t *m, enum done_cause cause, int lost_status)
+static void drain(model_t *m, enum done_cause cause, int fail_status)
 {
     mdata__done_t d;
 
@@ -320,12 +321,13 @@ static void drain(model_t *m, enum done_cause cause, int lost_status)
         CHECK(r != NULL && r->state == REQ_PENDING);
         CHECK(d.ud == r && d.op == r->op);
         CHECK(d.value != NULL);
-        CHECK(d.attempts <= m->cfg.max_attempts);
+        /* attempts a lost connection cut short do not count */
+        CHECK(d.attempts <= m->cfg.max_attempts + m->losses);
         r->state = REQ_DONE;
         r->done_action = m->action;
         m->pending--;
-        if (cause == BY_LOST) {
-            CHECK(d.status == lost_status);
+        if (cause == BY_FAIL_ALL) {
+            CHECK(d.status == fail_status);
             CHECK(d.value_len == 0);
             continue;
         }
@@ -783,20 +785,16 @@ static void cancel(model_t *m)
     check_state(m, before, 0, 0);
 }
 
-static const int loss_statuses[] = {MDATA_ECLOSED, MDATA_EIO, MDATA_ENODEV,
-                                    MDATA_ETIMEDOUT};
-
-static void lose(model_t *m, int status)
+/* The connection is gone: requests in flight wait for the next one. */
+static void lose(model_t *m)
 {
-    size_t i;
-
-    TRACE("lost %d\n", status);
-    mdata__engine_lost(m->e, status, m->now);
-    drain(m, BY_LOST, status);
-    for (i = 0; i < m->nreqs; i++)
-        CHECK(m->reqs[i].state != REQ_PENDING);
-    CHECK(m->pending == 0 && !mdata__engine_busy(m->e));
+    TRACE("lost\n");
+    mdata__engine_lost(m->e, m->now);
+    m->losses++;
+    drain(m, BY_CALL, 0);
     CHECK(out_pending(m) == 0);
+    if (m->pending > 0)
+        CHECK(mdata__engine_want_connect(m->e));
     m->connected = 0;
     m->line_len = 0;
     m->line_overlong = 0;
@@ -809,7 +807,7 @@ static void connect_or_lose(model_t *m)
     uint64_t before = mdata__engine_counter(m->e, MDATA_COUNTER_BYTES_OUT);
 
     if (m->connected) {
-        lose(m, loss_statuses[b % 4]);
+        lose(m);
         return;
     }
     m->connected = 1;
@@ -834,20 +832,22 @@ static void settings(model_t *m)
     }
 }
 
-/* As the client uses it: a connection could not be opened, or the client
- * closes (and the connection goes with it). */
+/* As the client uses it: a connection could not be opened, failed for
+ * good (it goes too), or the client closes. */
 static void fail_all(model_t *m)
 {
-    int status = loss_statuses[take_u8(&m->in) % 4];
+    static const int statuses[] = {MDATA_ENOMEM, MDATA_ENODEV, MDATA_EIO,
+                                   MDATA_ECANCELED};
+    int status = statuses[take_u8(&m->in) % 4];
     size_t i;
 
     TRACE("fail_all %d\n", status);
     mdata__engine_fail_all(m->e, status);
-    drain(m, BY_LOST, status);
+    drain(m, BY_FAIL_ALL, status);
     for (i = 0; i < m->nreqs; i++)
         CHECK(m->reqs[i].state != REQ_PENDING);
     if (m->connected)
-        lose(m, status);
+        lose(m);
 }
 
 /* ---- the run ---- */
@@ -947,7 +947,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         CHECK(m->reqs[i].state != REQ_PENDING);
     CHECK(m->pending == 0);
     if (m->connected)
-        lose(m, MDATA_ECLOSED);
+        lose(m);
     mdata__engine_free(m->e);
     return 0;
 }
