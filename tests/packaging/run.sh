@@ -108,6 +108,9 @@ step "dpkg-buildpackage -us -uc -b in $tree"
 if ! (cd "$tree" && DEB_BUILD_OPTIONS="nocheck parallel=2" \
         timeout 1500 dpkg-buildpackage -us -uc -b) >"$out/build.log" 2>&1; then
     tail -n 40 "$out/build.log"
+    if grep -q '^dpkg-gensymbols: error' "$out/build.log"; then
+        say "the library's exported symbols changed: update debian/libmdata0.symbols (debian/README.source)"
+    fi
     fail "dpkg-buildpackage failed (whole log: $out/build.log)"
 fi
 changes=$work/libmdata_${version}_$(dpkg --print-architecture).changes
