@@ -378,7 +378,8 @@ MDATA_EXPORT int mdata_options_set_max_reply(mdata_options_t *opts,
  * 1 GiB; max_reply still holds), checked while the reply arrives. Defaults:
  * sdc:nics 1 MiB, sdc:routes 256 KiB, sdc:resolvers 64 KiB, sdc:hostname
  * and sdc:dns_domain 4 KiB (the typed getters' keys). Keys of at most 63
- * bytes, 16 keys in all; MDATA_EINVAL beyond. */
+ * bytes, 16 keys in all; MDATA_EINVAL beyond. A V2 reply over the bound
+ * fails its request as soon as its header is in, before the rest arrives. */
 MDATA_EXPORT int mdata_options_set_key_max_reply(mdata_options_t *opts,
                                                  const char *key,
                                                  size_t bytes);

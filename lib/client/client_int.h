@@ -19,11 +19,19 @@ struct mdata_reply {
     const uint8_t *value;
     size_t len;
     unsigned attempts;
+    mdata__engine_t *eng; /* holds the value until the callback returns */
 };
 
 /* Why the device could not be opened at the last try, or NULL when that
  * try succeeded (or none was made): the text behind a request that ended
  * with an open error, or expired waiting for the device. */
 const mdata_error_t *mdata__client_open_error(const mdata_client_t *c);
+
+/*
+ * In a reply callback: own the value instead of copying it (len bytes and
+ * a NUL; free it). A fresh empty string when there was none; NULL only
+ * when that allocation fails. reply->value must not be used afterwards.
+ */
+uint8_t *mdata__reply_take_value(const mdata_reply_t *reply);
 
 #endif

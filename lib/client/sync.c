@@ -88,19 +88,17 @@ static void on_reply(mdata_client_t *client, int status,
 {
     sync_wait_t *w = userdata;
     size_t len;
-    const uint8_t *v = mdata_reply_value(reply, &len);
 
     (void)client;
+    (void)mdata_reply_value(reply, &len);
     w->done = 1;
     w->status = status;
-    w->value = malloc(len + 1);
+    /* the value changes hands: a large one is never copied */
+    w->value = mdata__reply_take_value(reply);
     if (w->value == NULL) {
         w->status = MDATA_ENOMEM;
         return;
     }
-    if (len > 0)
-        memcpy(w->value, v, len);
-    w->value[len] = '\0';
     w->len = len;
 }
 

@@ -143,6 +143,7 @@ void mdata__engine_free(mdata__engine_t *e)
     mdata_v1_reply_free(e->v1);
     free(e->out);
     free(e->scratch);
+    mdata__stream_reset(e);
     free(e);
 }
 
@@ -480,7 +481,9 @@ void mdata__engine_lost(mdata__engine_t *e, uint64_t now)
     e->out_base += e->out_end;
     e->out_start = e->out_end = 0;
     mdata_decoder_reset(e->dec);
+    mdata__stream_reset(e);
     e->pfx_len = 0;
+    e->pfx_fed = 0;
     e->partial = 0;
 }
 
@@ -810,4 +813,15 @@ int mdata__engine_next_done(mdata__engine_t *e, mdata__done_t *done)
     done->attempts = r->attempts;
     done->ud = r->ud;
     return 1;
+}
+
+uint8_t *mdata__engine_take_value(mdata__engine_t *e)
+{
+    uint8_t *v = NULL;
+
+    if (e->taken != NULL) {
+        v = e->taken->val;
+        e->taken->val = NULL;
+    }
+    return v;
 }

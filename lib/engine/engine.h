@@ -165,6 +165,13 @@ uint64_t mdata__engine_next_deadline(const mdata__engine_t *e);
 
 /* Take the next completed request: 1 and *done filled, or 0. */
 int mdata__engine_next_done(mdata__engine_t *e, mdata__done_t *done);
+/*
+ * Take over the value of the request next_done returned last: the buffer
+ * (value_len bytes and a NUL) is the caller's to free, so nobody copies a
+ * large value. NULL when it had no value (its done->value is then an empty
+ * static string).
+ */
+uint8_t *mdata__engine_take_value(mdata__engine_t *e);
 
 /* MDATA__PROTO_*. */
 int mdata__engine_protocol(const mdata__engine_t *e);

@@ -65,6 +65,26 @@ typedef struct id_table {
     size_t cap, n; /* cap: 0 or a power of two */
 } id_table_t;
 
+/* Frames whose body is longer than this are decoded as they arrive. */
+#define MDATA__STREAM_MIN 65536
+
+/* The large frame being received (stream.c). */
+typedef struct mdata__stream {
+    int on;              /* the current line is a frame taken over here */
+    int dropping;        /* ... whose request failed already: skip it */
+    int bad;             /* damage found (MDATA_ECRC, ...), reported at LF */
+    size_t body;         /* offset of the body in the line */
+    size_t len;          /* LEN: body bytes announced */
+    size_t seen;         /* body bytes received */
+    uint32_t crc_want, crc;
+    char reqid[9];
+    char code[MDATA_CODE_MAX + 1];
+    uint8_t *val;        /* the value, decoded so far */
+    size_t val_len, val_cap;
+    char carry[12];      /* body bytes not decoded yet */
+    size_t carry_len;
+} mdata__stream_t;
+
 struct mdata__engine {
     mdata__engine_config_t cfg;
     int state;
@@ -96,9 +116,11 @@ struct mdata__engine {
     mdata_v1_reply_t *v1;
     char pfx[64];           /* first bytes of the line being received */
     size_t pfx_len;
+    int pfx_fed;            /* pfx went to the decoder: the line path has it */
     int partial;            /* a line is partly received */
     uint8_t *scratch;       /* payload buffer for the next frame */
     size_t scratch_cap;
+    mdata__stream_t st;     /* a large frame arriving */
     /* random */
     uint32_t rnd[16];
     size_t rnd_left;
@@ -131,6 +153,16 @@ void mdata__attempt_failed(mdata__engine_t *e, mdata__req_t *r, int status,
 void mdata__rx_line(mdata__engine_t *e, const char *line, size_t len,
                     uint64_t now);
 void mdata__rx_too_big(mdata__engine_t *e, uint64_t now);
+/* A damaged frame naming reqid came in: its attempt waits only a grace
+ * period more for a good copy. */
+void mdata__rx_damaged(mdata__engine_t *e, const char *reqid, int status,
+                       uint64_t now);
+
+/* stream.c */
+int mdata__stream_begin(mdata__engine_t *e, uint64_t now);
+void mdata__stream_feed(mdata__engine_t *e, const char *p, size_t n, int eol,
+                        uint64_t now);
+void mdata__stream_reset(mdata__engine_t *e);
 
 /* reqid.c */
 /* A fresh id for r's next attempt, unique among every id of every pending

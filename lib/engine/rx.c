@@ -24,12 +24,26 @@ static int line_is(const char *line, size_t len, const char *word)
  * it failed with. Should the damage have hit the id itself and named
  * another request, that one is merely retried early. Never a wrong value.
  */
+void mdata__rx_damaged(mdata__engine_t *e, const char *reqid, int status,
+                       uint64_t now)
+{
+    mdata__req_t *r = mdata__reqid_find(e, reqid);
+
+    if (r == NULL || r->where != RQ_INFLIGHT || !r->written ||
+        strcmp(r->reqid, reqid) != 0)
+        return; /* no attempt waits for it */
+    r->damage = status;
+    if (r->attempt_deadline > now + MDATA__DAMAGE_GRACE_MS) {
+        r->attempt_deadline = now + MDATA__DAMAGE_GRACE_MS;
+        mdata__due(e, r->attempt_deadline);
+    }
+}
+
 static void damaged_reply(mdata__engine_t *e, const char *line, size_t len,
                           int status, uint64_t now)
 {
     char reqid[9];
     const char *p = line, *end = line + len;
-    mdata__req_t *r;
     int field;
     size_t n;
 
@@ -44,15 +58,7 @@ static void damaged_reply(mdata__engine_t *e, const char *line, size_t len,
     reqid[n] = '\0';
     if (n != 8 || p + n == end || p[n] != ' ')
         return;
-    r = mdata__reqid_find(e, reqid);
-    if (r == NULL || r->where != RQ_INFLIGHT || !r->written ||
-        strcmp(r->reqid, reqid) != 0)
-        return; /* no attempt waits for it */
-    r->damage = status;
-    if (r->attempt_deadline > now + MDATA__DAMAGE_GRACE_MS) {
-        r->attempt_deadline = now + MDATA__DAMAGE_GRACE_MS;
-        mdata__due(e, r->attempt_deadline);
-    }
+    mdata__rx_damaged(e, reqid, status, now);
 }
 
 static void rx_frame(mdata__engine_t *e, const char *line, size_t len,
@@ -324,6 +330,23 @@ void mdata__rx_too_big(mdata__engine_t *e, uint64_t now)
     mdata__start_probe(e, now);
 }
 
+/* Complete lines out of the decoder, into the line path. */
+static void take_lines(mdata__engine_t *e, uint64_t now)
+{
+    const char *line;
+    size_t n;
+    int rc;
+
+    while ((rc = mdata_decoder_next_line(e->dec, &line, &n)) != 0) {
+        if (rc == 1)
+            mdata__rx_line(e, line, n, now);
+        else if (rc == MDATA_ETOOBIG)
+            mdata__rx_too_big(e, now);
+        else
+            break;
+    }
+}
+
 int mdata__engine_feed(mdata__engine_t *e, const void *data, size_t len,
                        uint64_t now)
 {
@@ -334,30 +357,33 @@ int mdata__engine_feed(mdata__engine_t *e, const void *data, size_t len,
     while (len > 0) {
         const char *lf = memchr(p, '\n', len);
         size_t seg = lf != NULL ? (size_t)(lf - p) + 1 : len;
-        size_t room = sizeof(e->pfx) - e->pfx_len;
+        size_t room = sizeof(e->pfx) - e->pfx_len, c = seg < room ? seg : room;
+        size_t held = e->pfx_fed ? 0 : e->pfx_len;
 
-        if (room > 0) {
-            size_t c = seg < room ? seg : room;
-
+        if (e->st.on) {
+            mdata__stream_feed(e, p, lf != NULL ? seg - 1 : seg, lf != NULL,
+                               now);
+        } else {
             memcpy(e->pfx + e->pfx_len, p, c);
             e->pfx_len += c;
-        }
-        rc = mdata_decoder_feed(e->dec, p, seg);
-        if (rc < 0)
-            return rc;
-        if (lf != NULL) {
-            const char *line;
-            size_t n;
-
-            while ((rc = mdata_decoder_next_line(e->dec, &line, &n)) != 0) {
-                if (rc == 1)
-                    mdata__rx_line(e, line, n, now);
-                else if (rc == MDATA_ETOOBIG)
-                    mdata__rx_too_big(e, now);
-                else
-                    break;
+            /* A line's first bytes wait in pfx until it is clear whether
+             * it is a large frame to decode as it comes (stream.c). */
+            rc = e->pfx_fed || lf != NULL ? -1 : mdata__stream_begin(e, now);
+            if (rc == 1)
+                mdata__stream_feed(e, p + c, seg - c, 0, now);
+            if (rc < 0) {
+                if (held > 0 &&
+                    (rc = mdata_decoder_feed(e->dec, e->pfx, held)) < 0)
+                    return rc;
+                if ((rc = mdata_decoder_feed(e->dec, p, seg)) < 0)
+                    return rc;
+                e->pfx_fed = 1;
             }
+        }
+        if (lf != NULL) {
+            take_lines(e, now);
             e->pfx_len = 0;
+            e->pfx_fed = 0;
             e->partial = 0;
         } else {
             e->partial = 1;

@@ -569,11 +569,13 @@ static CU_TestInfo engine_tests[] = {
 extern CU_TestInfo engine_fault_tests[];
 extern CU_TestInfo engine_random_tests[];
 extern CU_TestInfo engine_late_tests[];
+extern CU_TestInfo engine_stream_tests[];
 
 CU_SuiteInfo mdata_test_suites[] = {
     {"engine", NULL, NULL, NULL, NULL, engine_tests},
     {"engine_faults", NULL, NULL, NULL, NULL, engine_fault_tests},
     {"engine_late", NULL, NULL, NULL, NULL, engine_late_tests},
+    {"engine_stream", NULL, NULL, NULL, NULL, engine_stream_tests},
     {"engine_random", NULL, NULL, NULL, NULL, engine_random_tests},
     CU_SUITE_INFO_NULL,
 };
