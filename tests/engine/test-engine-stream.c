@@ -230,10 +230,10 @@ static void test_stream_stale_and_lost(void)
     f = reply_of(r[0].reqid, "SUCCESS", v, n, &len);
     eh_feed_mem(&h, f, len / 2);
     CU_ASSERT(h.e->st.on);
-    mdata__engine_lost(h.e, MDATA_ECLOSED, h.now);
+    /* the request waits for the next connection; the half value is gone */
+    mdata__engine_lost(h.e, h.now);
     eh_collect(&h);
-    CU_ASSERT_FATAL(h.ndone == 1);
-    CU_ASSERT_EQUAL(h.done[0].status, MDATA_ECLOSED);
+    CU_ASSERT_EQUAL(h.ndone, 0);
     CU_ASSERT_FALSE(h.e->st.on);
     CU_ASSERT_PTR_NULL(h.e->st.val);
     free(f);
