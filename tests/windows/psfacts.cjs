@@ -11,7 +11,8 @@
 // "line", "offset", "variables", "text"}
 // (variables: every $name inside the command, its arguments included),
 // static_types the T of every [T]::Member, strings every string literal's
-// text. "top" holds the same lists for the code outside any function.
+// text. "top" holds the same lists for the code outside any function, and
+// the script's own param() names as "parameters".
 // Exit status 0, or 2 when the file does not parse or on setup errors.
 'use strict';
 const fs = require('fs');
@@ -21,6 +22,19 @@ function descendants(node, type, out) {
   if (node.type === type) out.push(node);
   for (let i = 0; i < node.childCount; i++) descendants(node.child(i), type, out);
   return out;
+}
+
+function parameterNames(holder) {
+  // The names declared in a param() block or a function's (...) list.
+  const names = [];
+  if (!holder) return names;
+  const list = holder.children.find((c) => c.type === 'parameter_list');
+  if (!list) return names;
+  for (const sp of list.children.filter((c) => c.type === 'script_parameter')) {
+    const v = sp.children.find((c) => c.type === 'variable');
+    if (v) names.push(v.text.replace(/^\$/, ''));
+  }
+  return names;
 }
 
 function facts(node, skipFunctions) {
@@ -84,21 +98,9 @@ function fileFacts(tree) {
     const name = fn.children.find((c) => c.type === 'function_name');
     const body = fn.children.find((c) => c.type === 'script_block') || fn;
     // Its parameters: inline (function f($a)) or in the body's param().
-    const lists = [];
     const decl = fn.children.find((c) => c.type === 'function_parameter_declaration');
     const block = body.children ? body.children.find((c) => c.type === 'param_block') : null;
-    for (const holder of [decl, block]) {
-      if (!holder) continue;
-      const list = holder.children.find((c) => c.type === 'parameter_list');
-      if (list) lists.push(list);
-    }
-    const parameters = [];
-    for (const list of lists) {
-      for (const sp of list.children.filter((c) => c.type === 'script_parameter')) {
-        const v = sp.children.find((c) => c.type === 'variable');
-        if (v) parameters.push(v.text.replace(/^\$/, ''));
-      }
-    }
+    const parameters = parameterNames(decl).concat(parameterNames(block));
     const advanced = block ? /\[CmdletBinding\b/i.test(block.text) : false;
     return Object.assign({
       name: name ? name.text : '',
@@ -108,7 +110,11 @@ function fileFacts(tree) {
       end_line: fn.endPosition.row + 1,
     }, facts(body, false));
   });
-  return { functions, top: facts(tree.rootNode, true) };
+  // The script's own param() block, as "parameters" of "top".
+  const block = tree.rootNode.children.find((c) => c.type === 'param_block');
+  const top = Object.assign({ parameters: parameterNames(block) },
+    facts(tree.rootNode, true));
+  return { functions, top };
 }
 
 if (process.argv.length < 3) {

@@ -431,6 +431,26 @@ def test_installer_registers_boot_at_startup_as_system():
     assert "mdata-boot.ps1" in files and "SmartDC.Mdata.psm1" in files
 
 
+def test_task_arguments_are_parameters_of_its_script():
+    # The task starts powershell.exe -File <script> <arguments> from a
+    # format string: every -Name in it must be a parameter of that script,
+    # or the task fails at every boot.
+    path = os.path.join(PSDIR, "Install-MdataBoot.ps1")
+    text = open(path, encoding="utf-8").read()
+    checked = 0
+    for script in ("mdata-boot.ps1", "mdata-network.ps1"):
+        declared = {p.lower() for p in
+                    facts(os.path.join(PSDIR, script))["top"]["parameters"]}
+        assert declared, script
+        m = re.search(r"\$script = Join-Path \$Destination '%s'\n"
+                      r"\s*\$scriptArgs = '([^']*)'" % re.escape(script), text)
+        assert m, script
+        for name in re.findall(r"-(\w+)", m.group(1)):
+            assert name.lower() in declared, (script, name)
+            checked += 1
+    assert checked >= 5
+
+
 # ---- the rule cases ------------------------------------------------------
 
 def plan_values(field):
