@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -298,6 +299,63 @@ static void test_reopen_sync_across_restart(void)
     rmdir(dir);
 }
 
+/* A host that accepts and hangs up at once, forever: the client's pause
+ * between reopens grows (50 ms doubling to 1 s), so a 3 s deadline sees
+ * a handful of connections, not thousands; the request then times out. */
+static void test_reopen_backoff_on_instant_hangups(void)
+{
+    char dir[] = "/tmp/mdata-test-XXXXXX", path[128], tick;
+    struct sockaddr_un sa;
+    mdata_sync_t *s;
+    mdata_error_t err;
+    uint64_t took;
+    int lfd, pipefd[2], conns = 0, st;
+    pid_t pid;
+
+    CU_ASSERT_FATAL(mkdtemp(dir) != NULL);
+    snprintf(path, sizeof(path), "%s/metadata.sock", dir);
+    memset(&sa, 0, sizeof(sa));
+    sa.sun_family = AF_UNIX;
+    memcpy(sa.sun_path, path, strlen(path) + 1);
+    lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    CU_ASSERT_FATAL(lfd >= 0);
+    CU_ASSERT_FATAL(bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) == 0);
+    CU_ASSERT_FATAL(listen(lfd, 16) == 0);
+    CU_ASSERT_FATAL(pipe(pipefd) == 0);
+    pid = fork();
+    CU_ASSERT_FATAL(pid >= 0);
+    if (pid == 0) {
+        close(pipefd[0]);
+        alarm(60); /* never outlive the test by much */
+        for (;;) {
+            int fd = accept(lfd, NULL, NULL);
+
+            if (fd < 0)
+                _exit(1);
+            close(fd);
+            if (write(pipefd[1], "c", 1) != 1)
+                _exit(1);
+        }
+    }
+    close(lfd);
+    close(pipefd[1]);
+    s = sync_on(path, 3000);
+    CU_ASSERT_EQUAL(get_host(s, &err, &took), MDATA_ETIMEDOUT);
+    CU_ASSERT(took >= 2900 && took < 20000);
+    mdata_sync_free(s);
+    kill(pid, SIGTERM);
+    waitpid(pid, &st, 0);
+    while (read(pipefd[0], &tick, 1) == 1)
+        conns++;
+    close(pipefd[0]);
+    fprintf(stderr, "\ninstant hang-ups: %d connections in %llu ms\n",
+            conns, (unsigned long long)took);
+    CU_ASSERT(conns >= 3);
+    CU_ASSERT(conns <= 15);
+    unlink(path);
+    rmdir(dir);
+}
+
 /*
  * The soak: an async client keeps 16 GETs in flight for 10,000 GETs while
  * the emulator serving its socket is killed and restarted three times,
@@ -483,6 +541,7 @@ CU_TestInfo client_reopen_tests[] = {
     {"eacces", test_reopen_eacces},
     {"socket_appears_late", test_reopen_socket_appears_late},
     {"sync_across_restart", test_reopen_sync_across_restart},
+    {"backoff_on_instant_hangups", test_reopen_backoff_on_instant_hangups},
     {"soak_restarts", test_reopen_soak_restarts},
     CU_TEST_INFO_NULL,
 };
