@@ -26,7 +26,7 @@ out=$2
 # Debian's own tools: not a user's pyenv, cargo or /usr/local.
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin
 export LC_ALL=C.UTF-8 DEBIAN_FRONTEND=noninteractive
-unset MAKEFLAGS MFLAGS DESTDIR PYTHONPATH PYTHONHOME
+unset MAKEFLAGS MFLAGS DESTDIR PYTHONPATH PYTHONHOME MALLOC_PERTURB_
 
 say() { echo "packaging: $*"; }
 fail() { say "FAIL: $*"; exit 1; }
