@@ -255,6 +255,12 @@ void mdata__rx_line(mdata__engine_t *e, const char *line, size_t len,
             barrier_reached(e, now);
         else if (is_frame && e->proto == MDATA__PROTO_V2)
             rx_frame(e, line, len, now); /* replies still count */
+        else if (e->proto == MDATA__PROTO_UNKNOWN &&
+                 line_is(line, len, "V2_OK"))
+            /* A NEGOTIATE answered after its wait (a host slow to answer
+             * anything): only a V2 host says this. The barrier still
+             * decides when the line is in step. */
+            e->proto = MDATA__PROTO_V2;
         else
             e->counters[MDATA_COUNTER_BAD_LINES]++;
         break;

@@ -57,6 +57,31 @@ static void test_slow_host_answered_late(void)
     slow_get(1, 3500);
 }
 
+/* A host slow to answer anything, the handshake too, longer than the
+ * handshake wait (2 s): the library client, with its default 30 s
+ * deadline, still gets through (its late NEGOTIATE answer counts). */
+static void test_slow_handshake(void)
+{
+    static const char *const extra[] = {"--fault", "delay=2500", NULL};
+    emu_t emu;
+    mdata_sync_t *s;
+    uint8_t *v = NULL;
+    size_t len = 0;
+    uint64_t t0, took;
+
+    CU_ASSERT_FATAL(emu_start(&emu, 0, extra) == 0);
+    s = test_sync(&emu, 0);
+    t0 = now_ms();
+    CU_ASSERT_EQUAL(mdata_sync_get(s, "one", &v, &len, NULL), 0);
+    took = now_ms() - t0;
+    CU_ASSERT(v != NULL && len == 1 && v[0] == 'x');
+    CU_ASSERT(took < 20000);
+    CU_ASSERT_EQUAL(mdata_client_protocol(mdata_sync_client(s)), 2);
+    mdata_free(v);
+    mdata_sync_free(s);
+    emu_stop(&emu);
+}
+
 /* Many requests in flight on a slow host with short attempt waits: every
  * request is retried and answered late, out of step with its attempts;
  * each gets its own value. */
@@ -186,6 +211,7 @@ static void test_upper_case_crc(void)
 
 CU_TestInfo client_slow_tests[] = {
     {"slow_host_answered_late", test_slow_host_answered_late},
+    {"slow_handshake", test_slow_handshake},
     {"slow_host_pipelined", test_slow_host_pipelined},
     {"noisy_host_first_attempt", test_noisy_host_first_attempt},
     {"upper_case_crc", test_upper_case_crc},

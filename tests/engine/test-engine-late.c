@@ -516,9 +516,14 @@ typedef struct due_reply {
  * NEGOTIATE answers at once) and keeps reading meanwhile. Runs until the
  * one request submitted completes; returns its completion time.
  */
-static uint64_t run_slow_host(eh_t *h, uint64_t delay, const char *value)
+/* Replies due at the same time as an engine deadline come before it
+ * (feed_first) or after it: both orders happen on a real line. */
+static int feed_first;
+
+static uint64_t run_slow_host_lines(eh_t *h, uint64_t delay,
+                                    uint64_t line_delay, const char *value)
 {
-    due_reply_t due[64];
+    due_reply_t due[128];
     int ndue = 0;
 
     mdata__engine_connected(h->e, h->now);
@@ -532,16 +537,23 @@ static uint64_t run_slow_host(eh_t *h, uint64_t delay, const char *value)
              p = lf + 1) {
             size_t len = (size_t)(lf - p);
 
-            if (len == 0) {
+            CU_ASSERT_FATAL(ndue < 128);
+            if (len == 0 && line_delay == 0) {
                 eh_feed(h, "invalid command\n");
-            } else if (len == 12 && memcmp(p, "NEGOTIATE V2", 12) == 0) {
+            } else if (len == 12 && memcmp(p, "NEGOTIATE V2", 12) == 0 &&
+                       line_delay == 0) {
                 eh_feed(h, "V2_OK\n");
+            } else if (len == 0 || (len == 12 && p[0] == 'N')) {
+                /* a handshake line answered late: code "" stands for it */
+                strcpy(due[ndue].reqid, len == 0 ? "invalid command\n"
+                                                 : "V2_OK\n");
+                due[ndue].code[0] = '\0';
+                due[ndue++].at = h->now + line_delay;
             } else {
                 uint8_t pl[256];
                 mdata_frame_t f;
 
                 CU_ASSERT_FATAL(mdata_frame_parse(p, len, pl, &f, NULL) == 0);
-                CU_ASSERT_FATAL(ndue < 64);
                 strcpy(due[ndue].reqid, f.reqid);
                 strcpy(due[ndue].code, f.code);
                 due[ndue++].at = h->now + delay;
@@ -561,15 +573,32 @@ static uint64_t run_slow_host(eh_t *h, uint64_t delay, const char *value)
             if (due[i].at < t)
                 t = due[i].at;
         CU_ASSERT_FATAL(t != UINT64_MAX);
-        eh_at(h, t);
+        if (feed_first)
+            h->now = t;
+        else
+            eh_at(h, t);
+        /* in the order they were due (and sent) */
         for (i = 0; i < ndue && h->ndone == 0; i++) {
-            if (due[i].at == h->now) {
+            if (due[i].at != h->now)
+                continue;
+            if (due[i].code[0] == '\0')
+                eh_feed(h, due[i].reqid);
+            else
                 eh_reply(h, due[i].reqid, "SUCCESS", value, strlen(value));
-                due[i--] = due[--ndue];
-            }
+            memmove(due + i, due + i + 1, (size_t)(ndue - i - 1) *
+                                              sizeof(due[0]));
+            ndue--;
+            i--;
         }
+        if (feed_first)
+            eh_at(h, t);
     }
     return h->now;
+}
+
+static uint64_t run_slow_host(eh_t *h, uint64_t delay, const char *value)
+{
+    return run_slow_host_lines(h, delay, 0, value);
 }
 
 static void test_slow_host_answered(void)
@@ -615,6 +644,41 @@ static void test_slow_host_answered(void)
     }
 }
 
+/* A host slow to answer anything, the handshake too (longer than the
+ * handshake wait): its late V2_OK still counts, and the request is
+ * answered well within the deadline. */
+static void test_slow_host_slow_handshake(void)
+{
+    static const uint64_t delays[] = {2500, 3500, 5000, 7000};
+    size_t i;
+
+    for (i = 0; i < 2 * MDATA__ARRAY_SIZE(delays); i++) {
+        eh_t h;
+        uint64_t t0, at;
+        uint64_t delay = delays[i / 2];
+
+        day_deadline_ms = 30000;
+        eh_init(&h, deadline_cfg);
+        eh_get(&h, "k");
+        t0 = h.now;
+        feed_first = (int)(i % 2);
+        at = run_slow_host_lines(&h, delay, delay, "v");
+        CU_ASSERT_EQUAL(h.done[0].status, 0);
+        CU_ASSERT_EQUAL(mdata__engine_protocol(h.e), MDATA__PROTO_V2);
+        /* a few round trips: probe, (NEGOTIATE), probe, GET */
+        CU_ASSERT(at - t0 <= 4 * delay);
+        if (h.done[0].status != 0 || at - t0 > 4 * delay)
+            fprintf(stderr,
+                    "slow handshake %llu (%s first): status %d after %llu "
+                    "ms\n",
+                    (unsigned long long)delay,
+                    feed_first ? "replies" : "timeouts", h.done[0].status,
+                    (unsigned long long)(at - t0));
+        eh_fini(&h);
+    }
+    feed_first = 0;
+}
+
 CU_TestInfo engine_late_tests[] = {
     {"late_reply_completes_each_op", test_late_reply_completes_each_op},
     {"late_reply_before_resend", test_late_reply_before_resend},
@@ -628,5 +692,6 @@ CU_TestInfo engine_late_tests[] = {
     {"upper_case_crc_reply", test_upper_case_crc_reply},
     {"attempt_waits_grow", test_attempt_waits_grow},
     {"slow_host_answered", test_slow_host_answered},
+    {"slow_host_slow_handshake", test_slow_host_slow_handshake},
     CU_TEST_INFO_NULL,
 };
