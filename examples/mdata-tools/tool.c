@@ -19,6 +19,10 @@
 /* While the service is not answering, each try lasts at most this long,
  * so the user hears from us every few seconds. */
 #define WAIT_SLICE_MS 5000
+/* A try that heard the host, only not the whole handshake (a host slow to
+ * answer anything needs two round trips), doubles the next one's time,
+ * up to this. */
+#define SLOW_SLICE_MAX_MS 60000
 /* Pause between tries that failed at once (connection refused). */
 #define RETRY_PAUSE_MS 1000
 /* A request on a line that answered the handshake, when the user set no
@@ -282,20 +286,20 @@ int tool_run(tool_t *t, const char *op_name, tool_op_fn op, void *ctx,
              mdata_error_t *err)
 {
     uint64_t deadline = t->timeout_ms ? t->started_ms + t->timeout_ms : 0;
-    uint64_t last_notice = 0;
+    uint64_t last_notice = 0, slice_ms = WAIT_SLICE_MS;
     int noticed = 0;
 
     for (;;) {
         uint64_t now = now_ms(), slice, began;
         mdata_sync_t *sync;
         char device[512];
-        int rc, connected;
+        int rc, connected, heard;
 
         if (deadline != 0 && now >= deadline)
             timed_out(t);
         /* First the handshake alone, in short steps, so the user hears
          * from us while the service does not answer ... */
-        slice = WAIT_SLICE_MS;
+        slice = slice_ms;
         if (deadline != 0 && deadline - now < slice)
             slice = deadline - now;
         sync = open_handle(t, slice, err);
@@ -317,6 +321,12 @@ int tool_run(tool_t *t, const char *op_name, tool_op_fn op, void *ctx,
         }
         if (t->verbose)
             report(t, sync, rc, now_ms() - began);
+        heard = !connected && rc == MDATA_ETIMEDOUT &&
+                mdata_client_counter(mdata_sync_client(sync),
+                                     MDATA_COUNTER_BYTES_IN) > 0;
+        if (heard && slice_ms < SLOW_SLICE_MAX_MS)
+            slice_ms = slice_ms * 2 < SLOW_SLICE_MAX_MS ? slice_ms * 2
+                                                         : SLOW_SLICE_MAX_MS;
         mdata_sync_free(sync);
 
         if (connected) {

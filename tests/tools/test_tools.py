@@ -258,6 +258,19 @@ def test_get_from_a_slow_host(start_emu, write_vm, ms, transport, opts):
     assert ms / 1000 - 0.1 < took < ms / 1000 + 6, took
 
 
+def test_get_from_a_host_slow_to_answer_anything(start_emu, write_vm):
+    # Every line, the handshake too, answered 3.5 s late: the first 5 s try
+    # hears the host but cannot finish the handshake (two round trips); the
+    # next try is given twice as long, and the request is answered.
+    d = start_emu(write_vm(VM), "--fault", "delay=3500").sock_path
+    began = time.monotonic()
+    r = run_tool("mdata-get", "plain", device=d, timeout=90)
+    took = time.monotonic() - began
+    assert (r.code, r.out) == (0, b"hello\n"), r
+    assert r.err.count("waiting for the metadata service") == 1, r.err
+    assert 12 < took < 30, took
+
+
 def test_put_answered_after_12_s(start_emu, write_vm):
     # The host's update takes 12 s: the PUT's first attempt (10 s) is
     # retried, and the answer to the first completes it.
