@@ -377,6 +377,9 @@ $script:BootKeys = @('sdc:uuid', 'hostname', 'sdc:hostname', 'user-data',
     'sdc:operator-script', 'user-script')
 $script:BootScriptKeys = @('sdc:operator-script', 'user-script')
 $script:PasswordKey = 'administrator_pw'
+# Never base64-decoded, whatever the markers say (cloud-init's list).
+$script:Base64Exempt = @('iptables_disable', 'motd_sys_info',
+    'root_authorized_keys', 'sdc:datacenter_name', 'user-script')
 $script:DefaultBootLog = 'C:\smartdc\log\mdata-boot.log'
 $script:MaxComputerName = 15
 
@@ -388,6 +391,61 @@ function Get-MdataField($Object, [string]$Name) {
     $p = $Object.PSObject.Properties[$Name]
     if ($null -eq $p) { return $null }
     return $p.Value
+}
+
+function Test-MdataTrue($Text) {
+    # A metadata flag: true, 1, on or yes, in any case, white space ignored.
+    if ($null -eq $Text) { return $false }
+    return @('true', '1', 'on', 'yes') -contains ([string]$Text).Trim()
+}
+
+function Test-MdataBase64Wanted {
+    <#
+    .SYNOPSIS
+    Whether a key's value is to be base64-decoded, by the markers of the
+    serial line (cloud-init's rule, as mdata-init's): never for an exempt
+    key; always when base64_all is true; else as its b64-<key> says when
+    there is one; else when base64_keys (a comma list) names it. Pure.
+    #>
+    param([string]$Key, [hashtable]$Markers)
+    if ($script:Base64Exempt -contains $Key) { return $false }
+    if (Test-MdataTrue $Markers['base64_all']) { return $true }
+    $marker = $Markers["b64-$Key"]
+    if ($null -ne $marker) { return Test-MdataTrue $marker }
+    $list = $Markers['base64_keys']
+    if ($null -eq $list) { return $false }
+    foreach ($item in $list.Split(',')) {
+        if ($item.Trim() -ceq $Key) { return $true }
+    }
+    return $false
+}
+
+function ConvertFrom-MdataBase64Markers {
+    <#
+    .SYNOPSIS
+    The metadata values with those the markers name base64-decoded (as
+    UTF-8). A value that does not decode is kept as it is, with a note.
+    Pure: returns a new hashtable.
+    #>
+    param(
+        [Parameter(Mandatory = $true)][hashtable]$Metadata,
+        [hashtable]$Markers = @{},
+        [System.Collections.Generic.List[string]]$Notes
+    )
+    $strict = New-Object System.Text.UTF8Encoding($false, $true)
+    $out = @{}
+    foreach ($key in @($Metadata.Keys)) {
+        $value = $Metadata[$key]
+        if ($null -ne $value -and (Test-MdataBase64Wanted $key $Markers)) {
+            try {
+                $value = $strict.GetString([Convert]::FromBase64String($value))
+            } catch {
+                if ($null -ne $Notes) { $Notes.Add("$key is marked base64 but does not decode; used as it is") }
+            }
+        }
+        $out[$key] = $value
+    }
+    return $out
 }
 
 function ConvertTo-MdataComputerName {
@@ -667,6 +725,33 @@ function Get-MdataBootMetadata {
     return $m
 }
 
+function Get-MdataBase64Markers {
+    <#
+    .SYNOPSIS
+    The base64 markers that exist for the boot's keys (base64_all,
+    base64_keys, b64-<key>), as a hashtable. One mdata-list.exe run says
+    which exist (usually none); when it cannot (an old host), each is
+    asked for.
+    #>
+    [CmdletBinding()]
+    param([int]$TimeoutSeconds = 60, [string]$BinDir = $script:DefaultBinDir)
+    $names = @('base64_all', 'base64_keys')
+    foreach ($key in $script:BootKeys) {
+        if ($script:Base64Exempt -notcontains $key) { $names += "b64-$key" }
+    }
+    $r = Invoke-MdataTool -Name 'mdata-list.exe' -BinDir $BinDir `
+        -Arguments @('-t', "$TimeoutSeconds") -TimeoutSeconds ($TimeoutSeconds + 30)
+    if ($r.ExitCode -eq 0) {
+        $listed = @($r.Output -split "`n" | ForEach-Object { $_.TrimEnd("`r") })
+        $names = @($names | Where-Object { $listed -ccontains $_ })
+    }
+    $markers = @{}
+    foreach ($name in $names) {
+        $markers[$name] = Get-MdataValue -Key $name -TimeoutSeconds $TimeoutSeconds -BinDir $BinDir
+    }
+    return $markers
+}
+
 function Read-MdataSecret {
     <#
     .SYNOPSIS
@@ -810,9 +895,10 @@ function Invoke-MdataBoot {
     .DESCRIPTION
     At every boot, as SYSTEM (mdata-boot.ps1, from the "SmartDC Boot"
     scheduled task):
-    1. reads sdc:uuid, hostname, sdc:hostname, sdc:operator-script,
-       user-script and administrator_pw (as a SecureString); when the
-       service does not answer, changes nothing and returns 1;
+    1. reads sdc:uuid, hostname, sdc:hostname, user-data,
+       sdc:operator-script, user-script and administrator_pw (as a
+       SecureString), and decodes the values the base64 markers name; when
+       the service does not answer, changes nothing and returns 1;
     2. decides with Get-MdataBootPlan, against the state kept in
        ProgramData\SmartDC\mdata-boot\state.json (SYSTEM and
        Administrators only), and logs the plan;
@@ -871,12 +957,16 @@ function Invoke-MdataBoot {
         $previous = Read-MdataBootState $StateDir
         $password = $null
         try {
-            $metadata = Get-MdataBootMetadata -TimeoutSeconds $TimeoutSeconds -BinDir $BinDir
+            $raw = Get-MdataBootMetadata -TimeoutSeconds $TimeoutSeconds -BinDir $BinDir
+            $markers = Get-MdataBase64Markers -TimeoutSeconds $TimeoutSeconds -BinDir $BinDir
             $password = Read-MdataSecret -Key $script:PasswordKey -TimeoutSeconds $TimeoutSeconds -BinDir $BinDir
         } catch {
             Write-MdataLog "Invoke-MdataBoot: metadata not available, last boot's configuration left as it is: $_" -Warning
             return 1
         }
+        $decodeNotes = New-Object 'System.Collections.Generic.List[string]'
+        $metadata = ConvertFrom-MdataBase64Markers -Metadata $raw -Markers $markers -Notes $decodeNotes
+        foreach ($n in $decodeNotes) { Write-MdataLog $n -Warning }
         $plan = Get-MdataBootPlan -Metadata $metadata -State $previous `
             -HasAdministratorPw ($null -ne $password -and $password.Length -gt 0) `
             -CurrentComputerName $env:COMPUTERNAME
@@ -956,6 +1046,7 @@ function Invoke-MdataBoot {
 $exported = @(
     'Invoke-MdataBoot', 'Get-MdataBootPlan', 'Select-MdataComputerName',
     'ConvertTo-MdataComputerName', 'New-MdataBootState', 'Format-MdataBootPlan',
+    'ConvertFrom-MdataBase64Markers', 'Get-MdataBase64Markers',
     'Get-MdataBootMetadata', 'Read-MdataSecret', 'Set-MdataAdministratorPassword',
     'Invoke-MdataScript',
     'Invoke-MdataNetwork', 'Get-MdataNetwork', 'Get-MdataValue',

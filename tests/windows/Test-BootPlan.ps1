@@ -1,5 +1,6 @@
 # Test-BootPlan.ps1 [CASES]: run the first-boot rules of SmartDC.Mdata
-# (Get-MdataBootPlan, New-MdataBootState) against boot-plan-cases.json.
+# (Get-MdataBootPlan, New-MdataBootState, ConvertFrom-MdataBase64Markers)
+# against boot-plan-cases.json.
 # The functions under test are pure, so any PowerShell runs this: Windows
 # PowerShell 5.1, or pwsh on Linux (test_windows.py runs it when pwsh is
 # on PATH). Prints one line per failure and "N passed, N failed"; exits 1
@@ -60,17 +61,22 @@ function Test-Fields([string]$Name, $Expect, $Actual) {
     return $bad
 }
 
+function Test-Notes($Case, $Notes) {
+    $bad = @()
+    foreach ($n in @(Get-Case $Case 'notes')) {
+        if ($null -eq $n) { continue }
+        if (-not @($Notes | Where-Object { $_.Contains($n) })) { $bad += "no note containing '$n'" }
+    }
+    if ((Get-Case $Case 'no_notes') -and @($Notes).Count -gt 0) { $bad += "notes: $($Notes -join '; ')" }
+    return $bad
+}
+
 foreach ($c in $doc.plan) {
     $has = Get-Case $c 'has_password'
     $plan = Get-MdataBootPlan -Metadata (ConvertTo-Table $c.metadata) `
         -HasAdministratorPw ([bool]$has) -State (Get-Case $c 'state') `
         -CurrentComputerName ([string](Get-Case $c 'current'))
-    $bad = @(Test-Fields $c.name $c.expect $plan)
-    foreach ($n in @(Get-Case $c 'notes')) {
-        if ($null -eq $n) { continue }
-        if (-not @($plan.Notes | Where-Object { $_.Contains($n) })) { $bad += "no note containing '$n'" }
-    }
-    if ((Get-Case $c 'no_notes') -and $plan.Notes.Count -gt 0) { $bad += "notes: $($plan.Notes -join '; ')" }
+    $bad = @(Test-Fields $c.name $c.expect $plan) + @(Test-Notes $c $plan.Notes)
     if ((Format-MdataBootPlan $plan) -notmatch '^plan: instance ') { $bad += 'Format-MdataBootPlan' }
     if ($bad.Count -eq 0) { $passed++ } else {
         $failed++
@@ -84,6 +90,17 @@ foreach ($c in $doc.state) {
     if ($bad.Count -eq 0) { $passed++ } else {
         $failed++
         Write-Output ("FAIL state: {0}: {1}" -f $c.name, ($bad -join '; '))
+    }
+}
+
+foreach ($c in $doc.base64) {
+    $notes = New-Object 'System.Collections.Generic.List[string]'
+    $out = ConvertFrom-MdataBase64Markers -Metadata (ConvertTo-Table $c.metadata) `
+        -Markers (ConvertTo-Table $c.markers) -Notes $notes
+    $bad = @(Test-Fields $c.name $c.expect $out) + @(Test-Notes $c $notes.ToArray())
+    if ($bad.Count -eq 0) { $passed++ } else {
+        $failed++
+        Write-Output ("FAIL base64: {0}: {1}" -f $c.name, ($bad -join '; '))
     }
 }
 

@@ -133,6 +133,53 @@ def test_absent_keys_exit_1(com2, write_vm, tmp_path):
             assert r.err == "No metadata for '%s'\n" % key, (key, r)
 
 
+BASE64_EXEMPT = module_list("Base64Exempt")
+
+
+def marker_names():
+    """The markers Get-MdataBase64Markers looks for."""
+    return ["base64_all", "base64_keys"] + [
+        "b64-" + k for k in BOOT_KEYS if k not in BASE64_EXEMPT]
+
+
+def listed_markers(tmp_path):
+    """Get-MdataBase64Markers' first step: mdata-list.exe with the module's
+    arguments; the marker names it lists, in the module's order."""
+    assert ("-Name 'mdata-list.exe' -BinDir $BinDir `\n"
+            "        -Arguments @('-t', \"$TimeoutSeconds\")") in MODULE_TEXT
+    r = run_exe(tmp_path, "mdata-list", "-t", "60")
+    assert r.code == 0, r
+    listed = [line.rstrip("\r") for line in r.out.decode("utf-8").split("\n")]
+    return [n for n in marker_names() if n in listed]
+
+
+def test_base64_markers_found_with_one_list(com2, write_vm, tmp_path):
+    assert "user-script" in BASE64_EXEMPT and "hostname" not in BASE64_EXEMPT
+    vm = {"uuid": UUID, "internal_metadata": {},
+          "customer_metadata": {"hostname": "d2ViMDE=",
+                                "base64_keys": "hostname",
+                                "b64-user-data": "true",
+                                "b64-user-script": "true",
+                                "user-data": "eyJhIjogMX0="}}
+    com2(write_vm(vm))
+    # b64-user-script is not asked for: user-script is exempt.
+    assert listed_markers(tmp_path) == ["base64_keys", "b64-user-data"]
+    assert get_value(tmp_path, "base64_keys")[:2] == (0, "hostname")
+    assert get_value(tmp_path, "b64-user-data")[:2] == (0, "true")
+    # The values come raw; ConvertFrom-MdataBase64Markers decodes them.
+    assert get_value(tmp_path, "hostname")[:2] == (0, "d2ViMDE=")
+
+
+def test_no_markers_no_extra_reads(com2, write_vm, tmp_path):
+    # A VM with no customer key at all: KEYS answers an empty list, so no
+    # marker is read one by one.
+    com2(write_vm({"uuid": UUID, "customer_metadata": {},
+                   "internal_metadata": {}}))
+    r = run_exe(tmp_path, "mdata-list", "-t", "60")
+    assert (r.code, r.out) == (0, b""), r
+    assert listed_markers(tmp_path) == []
+
+
 def test_service_down_every_boot_key_exit_2(tmp_path):
     # Get-MdataValue throws on exit 2: Invoke-MdataBoot then changes
     # nothing. COM2 with nobody behind it, bounded by -t.
@@ -195,7 +242,8 @@ def functions(path=MODULE):
     return {f["name"]: f for f in facts(path)["functions"]}
 
 
-PURE = ["Get-MdataField", "ConvertTo-MdataComputerName",
+PURE = ["Get-MdataField", "Test-MdataTrue", "Test-MdataBase64Wanted",
+        "ConvertFrom-MdataBase64Markers", "ConvertTo-MdataComputerName",
         "Select-MdataComputerName", "Test-MdataPowerShellScript",
         "Get-MdataBootPlan", "Format-MdataBootPlan", "New-MdataBootState"]
 
@@ -208,13 +256,14 @@ def test_plan_functions_are_pure():
         assert called <= set(PURE) | {"New-Object"}, (name, called)
         for c in f["commands"]:
             if c["name"] == "New-Object":
-                assert "System.Collections.Generic.List[string]" in c["text"], c
-        assert set(f["static_types"]) <= {"string", "regex"}, name
+                assert ("System.Collections.Generic.List[string]" in c["text"] or
+                        "System.Text.UTF8Encoding" in c["text"]), c
+        assert set(f["static_types"]) <= {"string", "regex", "Convert"}, name
         for v in f["variables"]:
             low = v.lower()
             assert not low.startswith(("$env:", "$global:")), (name, v)
             if low.startswith("$script:"):
-                assert v in ("$script:BootScriptKeys",
+                assert v in ("$script:BootScriptKeys", "$script:Base64Exempt",
                              "$script:MaxComputerName"), (name, v)
 
 
@@ -401,7 +450,9 @@ def test_boot_steps_in_documented_order():
     for c in boot["commands"]:
         first.setdefault(c["name"], c["offset"])
     order = ["Initialize-MdataStateDir", "Read-MdataBootState",
-             "Get-MdataBootMetadata", "Read-MdataSecret", "Get-MdataBootPlan",
+             "Get-MdataBootMetadata", "Get-MdataBase64Markers",
+             "Read-MdataSecret", "ConvertFrom-MdataBase64Markers",
+             "Get-MdataBootPlan",
              "New-MdataBootState", "Set-MdataAdministratorPassword",
              "Rename-Computer", "Save-MdataBootState", "Restart-Computer",
              "Invoke-MdataNetwork", "Set-MdataUserData", "Invoke-MdataScript",
@@ -475,6 +526,7 @@ def test_cases_cover_every_plan_value():
     assert seen["NameSource"] >= {"hostname", "sdc:hostname", "sdc:uuid"}
     assert seen["UserData"] >= {"write", "remove"}
     assert len(doc["plan"]) + len(doc["state"]) >= 30
+    assert len(doc["base64"]) >= 10
 
 
 def test_boot_plan_rules_under_powershell(tmp_path):
