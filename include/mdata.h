@@ -10,9 +10,16 @@
  *    success and a negative MDATA_E* code on failure;
  *  - lengths are size_t, bytes uint8_t, times uint64_t milliseconds;
  *  - values are byte strings with a length: they may contain NUL bytes;
- *  - results returned through out-parameters are owned by the caller and
- *    released with the matching _free; results passed to callbacks are
- *    borrowed until the callback returns.
+ *  - every function that returns or fills memory says whose it is, in one
+ *    of four words, as jansson's reference does:
+ *      new       allocated for the caller, who releases it with the call
+ *                named (mdata_free, or the object's own _free or _close);
+ *      borrowed  owned by the object named and valid until the event named
+ *                (the next call on that object, its _free, the end of the
+ *                callback it was passed to); copy what you keep;
+ *      static    lives as long as the program; never freed;
+ *      caller's  written into a buffer the caller provides and sizes.
+ *    Results passed to callbacks are borrowed until the callback returns.
  *
  * Threads: libmdata has no mutable global state. The pure codec and parse
  * functions, mdata_strerror, mdata_err_name and the version calls may be
@@ -34,14 +41,32 @@ extern "C" {
 /* Export and attribute macros                                         */
 /* ------------------------------------------------------------------ */
 
-#if defined(_WIN32) && defined(MDATA_SHARED_BUILD)
+/*
+ * MDATA_EXPORT marks the library's public functions. On Windows it says
+ * where they live, as libuv's and jansson's headers do:
+ *  - MDATA_SHARED_BUILD: compiling mdata.dll itself (the build defines it);
+ *  - MDATA_SHARED: a program using mdata.dll (pkg-config's Cflags and
+ *    meson's dependency add it when only the shared library is built);
+ *  - neither: the static library, nothing to import (mingw's default here).
+ * Elsewhere it gives the symbols default visibility, as the library is
+ * compiled with hidden visibility.
+ */
+#if defined(_WIN32) || defined(__CYGWIN__)
+#if defined(MDATA_SHARED_BUILD)
 #define MDATA_EXPORT __declspec(dllexport)
+#elif defined(MDATA_SHARED)
+#define MDATA_EXPORT __declspec(dllimport)
+#else
+#define MDATA_EXPORT
+#endif
 #elif defined(__GNUC__)
 #define MDATA_EXPORT __attribute__((visibility("default")))
 #else
 #define MDATA_EXPORT
 #endif
 
+/* On every call whose result must be checked: ignoring it loses an error,
+ * an object or the only sign that an option was refused. */
 #if defined(__GNUC__)
 #define MDATA_WARN_UNUSED __attribute__((warn_unused_result))
 #else
@@ -55,7 +80,7 @@ extern "C" {
 /* The library's version as 0xMMmmpp (major, minor, patch) of the library
  * actually loaded, which may differ from MDATA_VERSION_HEX of the header. */
 MDATA_EXPORT unsigned int mdata_version(void);
-/* The same as "MAJOR.MINOR.PATCH"; static storage. */
+/* The same as "MAJOR.MINOR.PATCH". Static. */
 MDATA_EXPORT const char *mdata_version_string(void);
 
 /* ------------------------------------------------------------------ */
@@ -97,35 +122,40 @@ typedef enum mdata_err {
 } mdata_err_t;
 
 /* A human-readable message for an error code; "unknown error" for codes
- * not in the table. Static storage, never NULL. */
+ * not in the table. Static, never NULL. */
 MDATA_EXPORT const char *mdata_strerror(int code);
 /* The code's name, e.g. "MDATA_ETIMEDOUT"; "MDATA_UNKNOWN" if not in the
- * table, "MDATA_OK" for 0. Static storage, never NULL. */
+ * table, "MDATA_OK" for 0. Static, never NULL. */
 MDATA_EXPORT const char *mdata_err_name(int code);
+
+/* Room for an error's text, NUL included; longer texts are cut. */
+#define MDATA_ERROR_TEXT_MAX 160
 
 /*
  * Optional detail for an error. Functions that take an mdata_error_t * fill
- * it on failure when the pointer is not NULL and leave it alone on success.
+ * it (caller's) on failure when the pointer is not NULL and leave it alone
+ * on success.
  */
 typedef struct mdata_error {
     int code;         /* the MDATA_E* code also returned */
     int sys_errno;    /* errno of a failed system call, else 0 */
     size_t position;  /* byte offset in the input where it went wrong */
-    char text[160];   /* what went wrong, in words, NUL-terminated */
+    /* what went wrong, in words, NUL-terminated */
+    char text[MDATA_ERROR_TEXT_MAX];
 } mdata_error_t;
 
-/* Release memory the library allocated for the caller (strings, buffers).
- * Accepts NULL. */
+/* Release memory the library returned as new without naming another call
+ * (strings, buffers). Accepts NULL. */
 MDATA_EXPORT void mdata_free(void *ptr);
 
 /*
  * Text from the host made safe to print for a person: C0 controls except
  * LF, DEL and stray bytes that are not UTF-8 become \xNN; C1 controls
  * written in UTF-8 become \u0080..\u009f; valid UTF-8 text stays as it is.
- * Writes at most cap - 1 bytes plus a NUL (whole escapes and characters
- * only) and returns the length the whole text needs, like snprintf. The
- * library applies it to every mdata_error_t text (host FAILURE messages
- * included); values are never altered.
+ * Writes at most cap - 1 bytes plus a NUL into out (caller's; whole
+ * escapes and characters only) and returns the length the whole text
+ * needs, like snprintf. The library applies it to every mdata_error_t
+ * text (host FAILURE messages included); values are never altered.
  */
 MDATA_EXPORT size_t mdata_text_escape(const void *text, size_t len, char *out,
                                       size_t cap);
@@ -144,9 +174,9 @@ MDATA_EXPORT uint32_t mdata_crc32(uint32_t crc, const void *buf, size_t len);
 /* Length of the padded base64 text for n input bytes (no NUL counted). */
 MDATA_EXPORT size_t mdata_base64_encoded_len(size_t n);
 /*
- * Encode n bytes of src as padded RFC 4648 base64 into dst, which must hold
- * mdata_base64_encoded_len(n) bytes. No NUL is written. Returns the number of
- * characters written.
+ * Encode n bytes of src as padded RFC 4648 base64 into dst (caller's), which
+ * must hold mdata_base64_encoded_len(n) bytes. No NUL is written. Returns
+ * the number of characters written.
  */
 MDATA_EXPORT size_t mdata_base64_encode(const void *src, size_t n, char *dst);
 
@@ -171,14 +201,16 @@ enum {
 };
 
 /*
- * Decode n characters of base64 at src into dst, which must hold
+ * Decode n characters of base64 at src into dst (caller's), which must hold
  * mdata_base64_decoded_maxlen(n) bytes; *out_len gets the decoded length.
  * Returns 0, or MDATA_EBASE64 (strict mode) with err->position at the
  * first offending character.
  */
-MDATA_EXPORT int mdata_base64_decode(const char *src, size_t n, uint8_t *dst,
-                                     size_t *out_len, unsigned flags,
-                                     mdata_error_t *err);
+MDATA_EXPORT MDATA_WARN_UNUSED int mdata_base64_decode(const char *src,
+                                                       size_t n, uint8_t *dst,
+                                                       size_t *out_len,
+                                                       unsigned flags,
+                                                       mdata_error_t *err);
 
 /* Longest request id the codec handles, in hex digits. */
 #define MDATA_REQID_MAX 16
@@ -198,13 +230,16 @@ MDATA_EXPORT size_t mdata_frame_encoded_size(size_t reqid_len, size_t code_len,
  * reqid: 1..MDATA_REQID_MAX lower-case hex digits; code: 1..MDATA_CODE_MAX
  * characters, none of them space, control or non-ASCII. A payload of zero
  * bytes (or NULL) is omitted with its space, so a frame never ends in a
- * space. dst must hold mdata_frame_encoded_size(...) bytes; *out_len gets the
- * bytes written. No NUL is written.
+ * space. dst (caller's) must hold mdata_frame_encoded_size(...) bytes;
+ * *out_len gets the bytes written. No NUL is written.
  * Errors: MDATA_EINVAL (bad reqid or code), MDATA_ETOOBIG (cap too small).
  */
-MDATA_EXPORT int mdata_frame_encode(const char *reqid, const char *code,
-                                    const void *payload, size_t payload_len,
-                                    char *dst, size_t cap, size_t *out_len);
+MDATA_EXPORT MDATA_WARN_UNUSED int mdata_frame_encode(const char *reqid,
+                                                      const char *code,
+                                                      const void *payload,
+                                                      size_t payload_len,
+                                                      char *dst, size_t cap,
+                                                      size_t *out_len);
 
 /* One decoded V2 frame. Borrowed from the decoder that produced it: valid
  * until the next call on that decoder. */
@@ -221,14 +256,17 @@ typedef struct mdata_frame {
  * between fields, LEN decimal without leading zeros matching the body's
  * length, CRC exactly 8 lower-case hex digits matching zlib's CRC-32 of the
  * body, request id 1..MDATA_REQID_MAX lower-case hex digits, a code word,
- * and optional strict base64. The payload is decoded into payload_buf, which
- * must hold mdata_base64_decoded_maxlen(len) bytes.
+ * and optional strict base64. The payload is decoded into payload_buf
+ * (caller's), which must hold mdata_base64_decoded_maxlen(len) bytes;
+ * frame->payload points into it.
  * Errors, each distinct: MDATA_EFRAME (not a V2 line, bad field syntax),
  * MDATA_ELENGTH, MDATA_ECRC, MDATA_EBASE64; err->position tells where.
  */
-MDATA_EXPORT int mdata_frame_parse(const char *line, size_t len,
-                                   uint8_t *payload_buf, mdata_frame_t *frame,
-                                   mdata_error_t *err);
+MDATA_EXPORT MDATA_WARN_UNUSED int mdata_frame_parse(const char *line,
+                                                     size_t len,
+                                                     uint8_t *payload_buf,
+                                                     mdata_frame_t *frame,
+                                                     mdata_error_t *err);
 
 /*
  * Incremental line and frame decoder. Feed it chunks of any size; take out
@@ -239,6 +277,8 @@ MDATA_EXPORT int mdata_frame_parse(const char *line, size_t len,
  */
 typedef struct mdata_decoder mdata_decoder_t;
 
+/* *out is new: free with mdata_decoder_free. Errors: MDATA_EINVAL (out
+ * NULL or max_line 0), MDATA_ENOMEM. */
 MDATA_EXPORT MDATA_WARN_UNUSED int mdata_decoder_new(size_t max_line,
                                                      mdata_decoder_t **out);
 /* Accepts NULL. */
@@ -246,8 +286,9 @@ MDATA_EXPORT void mdata_decoder_free(mdata_decoder_t *dec);
 /* Forget buffered bytes and any partial line (after a resync). */
 MDATA_EXPORT void mdata_decoder_reset(mdata_decoder_t *dec);
 /* Copy len bytes into the decoder. Errors: MDATA_ENOMEM. */
-MDATA_EXPORT int mdata_decoder_feed(mdata_decoder_t *dec, const void *data,
-                                    size_t len);
+MDATA_EXPORT MDATA_WARN_UNUSED int mdata_decoder_feed(mdata_decoder_t *dec,
+                                                      const void *data,
+                                                      size_t len);
 /* Bytes buffered that do not yet form a complete line. */
 MDATA_EXPORT size_t mdata_decoder_pending(const mdata_decoder_t *dec);
 
@@ -257,8 +298,9 @@ MDATA_EXPORT size_t mdata_decoder_pending(const mdata_decoder_t *dec);
  * or MDATA_ETOOBIG for an overlong line (already skipped or being skipped;
  * call again to continue).
  */
-MDATA_EXPORT int mdata_decoder_next_line(mdata_decoder_t *dec,
-                                         const char **line, size_t *len);
+MDATA_EXPORT MDATA_WARN_UNUSED int mdata_decoder_next_line(mdata_decoder_t *dec,
+                                                           const char **line,
+                                                           size_t *len);
 
 /*
  * Take the next line and parse it as a V2 frame. Returns 1 with *frame
@@ -267,9 +309,8 @@ MDATA_EXPORT int mdata_decoder_next_line(mdata_decoder_t *dec,
  * (MDATA_EFRAME, MDATA_ELENGTH, MDATA_ECRC, MDATA_EBASE64, MDATA_ETOOBIG,
  * MDATA_ENOMEM). That line is consumed; call again for the next one.
  */
-MDATA_EXPORT int mdata_decoder_next_frame(mdata_decoder_t *dec,
-                                          mdata_frame_t *frame,
-                                          mdata_error_t *err);
+MDATA_EXPORT MDATA_WARN_UNUSED int mdata_decoder_next_frame(
+    mdata_decoder_t *dec, mdata_frame_t *frame, mdata_error_t *err);
 
 /*
  * V1 replies, line by line. After a V1 request, feed each reply line.
@@ -286,9 +327,12 @@ typedef enum mdata_v1_status {
 
 typedef struct mdata_v1_reply mdata_v1_reply_t;
 
-/* max_value bounds the collected value; past it feeding fails ETOOBIG. */
+/* max_value bounds the collected value; past it feeding fails ETOOBIG.
+ * *out is new: free with mdata_v1_reply_free. Errors: MDATA_EINVAL,
+ * MDATA_ENOMEM. */
 MDATA_EXPORT MDATA_WARN_UNUSED int mdata_v1_reply_new(size_t max_value,
                                                       mdata_v1_reply_t **out);
+/* Accepts NULL. */
 MDATA_EXPORT void mdata_v1_reply_free(mdata_v1_reply_t *r);
 /* Start over for the next reply. */
 MDATA_EXPORT void mdata_v1_reply_reset(mdata_v1_reply_t *r);
@@ -297,8 +341,9 @@ MDATA_EXPORT void mdata_v1_reply_reset(mdata_v1_reply_t *r);
  * positive mdata_v1_status_t when the reply is complete, or MDATA_ETOOBIG /
  * MDATA_ENOMEM.
  */
-MDATA_EXPORT int mdata_v1_reply_feed_line(mdata_v1_reply_t *r,
-                                          const char *line, size_t len);
+MDATA_EXPORT MDATA_WARN_UNUSED int mdata_v1_reply_feed_line(mdata_v1_reply_t *r,
+                                                            const char *line,
+                                                            size_t len);
 /* The complete reply's value (SUCCESS) or header line (FAILURE); borrowed
  * until the next feed, reset or free. */
 MDATA_EXPORT const uint8_t *mdata_v1_reply_value(const mdata_v1_reply_t *r,
@@ -307,7 +352,7 @@ MDATA_EXPORT const uint8_t *mdata_v1_reply_value(const mdata_v1_reply_t *r,
 /*
  * Encode a value as a V1 SUCCESS reply ("SUCCESS\n", dot-stuffed value,
  * "\n.\n"), as the host does. Returns the size needed; writes at most cap
- * bytes to dst (dst may be NULL when cap is 0).
+ * bytes to dst (caller's; may be NULL when cap is 0).
  */
 MDATA_EXPORT size_t mdata_v1_encode_success(const void *value, size_t len,
                                             char *dst, size_t cap);
@@ -325,7 +370,8 @@ MDATA_EXPORT size_t mdata_v1_encode_success(const void *value, size_t len,
  */
 typedef struct mdata_options mdata_options_t;
 
-/* New options holding every default. Owned; free with mdata_options_free.
+/* New options holding every default. *out is new: free with
+ * mdata_options_free.
  * Errors: MDATA_EINVAL (out NULL), MDATA_ENOMEM. */
 MDATA_EXPORT MDATA_WARN_UNUSED int mdata_options_new(mdata_options_t **out);
 /* Accepts NULL. */
@@ -340,57 +386,55 @@ MDATA_EXPORT void mdata_options_free(mdata_options_t *opts);
  * (yet) as a socket the host has not created yet, unless it lies under
  * /dev or links there (a missing serial device: MDATA_ENODEV).
  */
-MDATA_EXPORT int mdata_options_set_device(mdata_options_t *opts,
-                                          const char *path);
+MDATA_EXPORT MDATA_WARN_UNUSED int mdata_options_set_device(
+    mdata_options_t *opts, const char *path);
 /* Total deadline of every request, from submission to callback, including
  * waiting for the device lock, handshake and retries. Default 30000 ms;
  * 1 .. 86400000. */
-MDATA_EXPORT int mdata_options_set_timeout_ms(mdata_options_t *opts,
-                                              uint64_t ms);
+MDATA_EXPORT MDATA_WARN_UNUSED int mdata_options_set_timeout_ms(
+    mdata_options_t *opts, uint64_t ms);
 /* How long the first attempt of a GET or KEYS waits for its reply before
  * the line is resynchronised and the request retried. Default 3000 ms.
  * Each later attempt waits twice as long, the last twice that again (the
  * total deadline ends any attempt); a reply to any earlier attempt still
  * completes the request. */
-MDATA_EXPORT int mdata_options_set_attempt_timeout_ms(mdata_options_t *opts,
-                                                      uint64_t ms);
+MDATA_EXPORT MDATA_WARN_UNUSED int mdata_options_set_attempt_timeout_ms(
+    mdata_options_t *opts, uint64_t ms);
 /* The same for PUT and DELETE, which the host answers only after an update
  * that can take seconds. Default 10000 ms. */
-MDATA_EXPORT int mdata_options_set_write_timeout_ms(mdata_options_t *opts,
-                                                    uint64_t ms);
+MDATA_EXPORT MDATA_WARN_UNUSED int mdata_options_set_write_timeout_ms(
+    mdata_options_t *opts, uint64_t ms);
 /* How long the handshake waits for the "invalid command" barrier or the
  * NEGOTIATE answer before probing again. Default 2000 ms. */
-MDATA_EXPORT int mdata_options_set_handshake_timeout_ms(mdata_options_t *opts,
-                                                        uint64_t ms);
+MDATA_EXPORT MDATA_WARN_UNUSED int mdata_options_set_handshake_timeout_ms(
+    mdata_options_t *opts, uint64_t ms);
 /* Attempts per request (first try included), 1 .. 100. Default 4. */
-MDATA_EXPORT int mdata_options_set_max_attempts(mdata_options_t *opts,
-                                                unsigned n);
+MDATA_EXPORT MDATA_WARN_UNUSED int mdata_options_set_max_attempts(
+    mdata_options_t *opts, unsigned n);
 /* Backoff before a retry: initial_ms before the 2nd attempt, doubling up to
  * max_ms. Defaults 100 ms and 2000 ms; initial <= max. */
-MDATA_EXPORT int mdata_options_set_backoff_ms(mdata_options_t *opts,
-                                              uint64_t initial_ms,
-                                              uint64_t max_ms);
+MDATA_EXPORT MDATA_WARN_UNUSED int mdata_options_set_backoff_ms(
+    mdata_options_t *opts, uint64_t initial_ms, uint64_t max_ms);
 /* Largest value (decoded bytes) a reply may carry; a larger reply fails
  * its request with MDATA_ETOOBIG. Default 64 MiB; 1 KiB .. 1 GiB. */
-MDATA_EXPORT int mdata_options_set_max_reply(mdata_options_t *opts,
-                                             size_t bytes);
+MDATA_EXPORT MDATA_WARN_UNUSED int mdata_options_set_max_reply(
+    mdata_options_t *opts, size_t bytes);
 /* A smaller bound for replies to GET key (bytes 0 removes it; at most
  * 1 GiB; max_reply still holds), checked while the reply arrives. Defaults:
  * sdc:nics 1 MiB, sdc:routes 256 KiB, sdc:resolvers 64 KiB, sdc:hostname
  * and sdc:dns_domain 4 KiB (the typed getters' keys). Keys of at most 63
  * bytes, 16 keys in all; MDATA_EINVAL beyond. A V2 reply over the bound
  * fails its request as soon as its header is in, before the rest arrives. */
-MDATA_EXPORT int mdata_options_set_key_max_reply(mdata_options_t *opts,
-                                                 const char *key,
-                                                 size_t bytes);
+MDATA_EXPORT MDATA_WARN_UNUSED int mdata_options_set_key_max_reply(
+    mdata_options_t *opts, const char *key, size_t bytes);
 /* V2 requests on the wire at once on one connection (V1 is always 1).
  * Default 16; 1 .. 1024. */
-MDATA_EXPORT int mdata_options_set_max_inflight(mdata_options_t *opts,
-                                                unsigned n);
+MDATA_EXPORT MDATA_WARN_UNUSED int mdata_options_set_max_inflight(
+    mdata_options_t *opts, unsigned n);
 /* Requests a client holds at once (queued plus in flight); a submit past
  * it fails with MDATA_EBUSY. Default 4096; 1 .. 1000000. */
-MDATA_EXPORT int mdata_options_set_max_pending(mdata_options_t *opts,
-                                               unsigned n);
+MDATA_EXPORT MDATA_WARN_UNUSED int mdata_options_set_max_pending(
+    mdata_options_t *opts, unsigned n);
 /* A serial line is exclusive across processes: once a client has had no
  * request pending for this long, it restores, unlocks and closes the line
  * so others (the reference tools, cloud-init) can use it; the next request
@@ -398,8 +442,8 @@ MDATA_EXPORT int mdata_options_set_max_pending(mdata_options_t *opts,
  * holds it until close. The timer runs only while the loop runs: a blocking
  * handle (mdata_sync_t) keeps the line between calls unless this is 0.
  * Sockets are not exclusive and stay connected. Default 1000 ms. */
-MDATA_EXPORT int mdata_options_set_serial_hold_ms(mdata_options_t *opts,
-                                                  uint64_t ms);
+MDATA_EXPORT MDATA_WARN_UNUSED int mdata_options_set_serial_hold_ms(
+    mdata_options_t *opts, uint64_t ms);
 
 /* Directions for mdata_trace_cb. */
 enum { MDATA_TRACE_OUT = 1, MDATA_TRACE_IN = 2 };
@@ -417,8 +461,8 @@ enum { MDATA_TRACE_OUT = 1, MDATA_TRACE_IN = 2 };
 typedef void (*mdata_trace_cb)(int direction, const char *line, size_t shown,
                                size_t total, void *userdata);
 /* Trace every exchange through cb (NULL, the default, turns it off). */
-MDATA_EXPORT int mdata_options_set_trace(mdata_options_t *opts,
-                                         mdata_trace_cb cb, void *userdata);
+MDATA_EXPORT MDATA_WARN_UNUSED int mdata_options_set_trace(
+    mdata_options_t *opts, mdata_trace_cb cb, void *userdata);
 
 /* ------------------------------------------------------------------ */
 /* Client (asynchronous, on a libuv loop)                              */
@@ -481,7 +525,7 @@ typedef void (*mdata_close_cb)(void *userdata);
  * the first request; the connection, its lock and its handshake are then
  * kept for the next requests until close. A lost connection is reopened,
  * with backoff, while requests wait (doc/api.md, Reconnection); only
- * close is final. *out is owned: release
+ * close is final. *out is new: release
  * with mdata_client_close. Errors: MDATA_EINVAL, MDATA_ENOMEM,
  * MDATA_ENODEV (auto-detection found nothing, a missing serial device, or
  * the path is neither a socket nor a character device; err->text says
@@ -502,7 +546,7 @@ MDATA_EXPORT MDATA_WARN_UNUSED int mdata_client_new(struct uv_loop_s *loop,
 MDATA_EXPORT void mdata_client_close(mdata_client_t *client, mdata_close_cb cb,
                                      void *userdata);
 
-/* Arbitrary user data slot. */
+/* Arbitrary user data slot; the library never reads or frees it. */
 MDATA_EXPORT void mdata_client_set_data(mdata_client_t *client, void *data);
 MDATA_EXPORT void *mdata_client_get_data(const mdata_client_t *client);
 
@@ -511,7 +555,7 @@ MDATA_EXPORT void *mdata_client_get_data(const mdata_client_t *client);
  * or an idle serial line given back); a reconnection's handshake sets it
  * again. */
 MDATA_EXPORT int mdata_client_protocol(const mdata_client_t *client);
-/* The device or socket path in use (borrowed, lives as long as client). */
+/* The device or socket path in use. Borrowed until the client is freed. */
 MDATA_EXPORT const char *mdata_client_device(const mdata_client_t *client);
 
 /*
@@ -566,12 +610,13 @@ MDATA_EXPORT MDATA_WARN_UNUSED int mdata_connect(mdata_client_t *client,
                                                  uint32_t *req_id);
 /* The total deadline of the requests submitted from now on, as
  * mdata_options_set_timeout_ms. MDATA_EINVAL out of 1 .. 86400000. */
-MDATA_EXPORT int mdata_client_set_timeout_ms(mdata_client_t *client,
-                                             uint64_t ms);
+MDATA_EXPORT MDATA_WARN_UNUSED int mdata_client_set_timeout_ms(
+    mdata_client_t *client, uint64_t ms);
 
 /* Check a key as the submit calls do; err->text explains a rejection.
  * Returns 0 or MDATA_EINVAL. Any thread. */
-MDATA_EXPORT int mdata_key_check(const char *key, mdata_error_t *err);
+MDATA_EXPORT MDATA_WARN_UNUSED int mdata_key_check(const char *key,
+                                                   mdata_error_t *err);
 
 /* Counters a client keeps since its creation, for mdata_client_counter. */
 typedef enum mdata_counter {
@@ -594,7 +639,8 @@ typedef enum mdata_counter {
 /* A counter's value; 0 for an unknown counter. */
 MDATA_EXPORT uint64_t mdata_client_counter(const mdata_client_t *client,
                                            mdata_counter_t which);
-/* The counter's name ("retries"), "unknown" if not a counter. Any thread. */
+/* The counter's name ("retries"), "unknown" if not a counter. Static.
+ * Any thread. */
 MDATA_EXPORT const char *mdata_counter_name(mdata_counter_t which);
 
 /* ------------------------------------------------------------------ */
@@ -609,7 +655,7 @@ MDATA_EXPORT const char *mdata_counter_name(mdata_counter_t which);
  */
 typedef struct mdata_sync mdata_sync_t;
 
-/* Create; opts may be NULL (copied). Owned: free with mdata_sync_free.
+/* Create; opts may be NULL (copied). *out is new: free with mdata_sync_free.
  * Errors as mdata_client_new. */
 MDATA_EXPORT MDATA_WARN_UNUSED int mdata_sync_new(const mdata_options_t *opts,
                                                   mdata_sync_t **out,
@@ -618,30 +664,38 @@ MDATA_EXPORT MDATA_WARN_UNUSED int mdata_sync_new(const mdata_options_t *opts,
 MDATA_EXPORT void mdata_sync_free(mdata_sync_t *sync);
 
 /*
- * GET key. On success *value (owned, release with mdata_free) holds *len
+ * GET key. On success *value (new: free with mdata_free) holds *len
  * bytes plus a NUL not counted in *len. Returns 0 or the callback status
  * codes of mdata_reply_cb; on MDATA_EREMOTE err->text holds the host's
  * message. *value is NULL on failure. err may be NULL.
  */
-MDATA_EXPORT int mdata_sync_get(mdata_sync_t *sync, const char *key,
-                                uint8_t **value, size_t *len,
-                                mdata_error_t *err);
-/* KEYS: *list gets the LF-joined key names, as mdata_sync_get. */
-MDATA_EXPORT int mdata_sync_keys(mdata_sync_t *sync, uint8_t **list,
-                                 size_t *len, mdata_error_t *err);
+MDATA_EXPORT MDATA_WARN_UNUSED int mdata_sync_get(mdata_sync_t *sync,
+                                                  const char *key,
+                                                  uint8_t **value, size_t *len,
+                                                  mdata_error_t *err);
+/* KEYS: *list gets the LF-joined key names (new: free with mdata_free),
+ * as mdata_sync_get. */
+MDATA_EXPORT MDATA_WARN_UNUSED int mdata_sync_keys(mdata_sync_t *sync,
+                                                   uint8_t **list, size_t *len,
+                                                   mdata_error_t *err);
 /* PUT key = value (len bytes, copied). */
-MDATA_EXPORT int mdata_sync_put(mdata_sync_t *sync, const char *key,
-                                const void *value, size_t len,
-                                mdata_error_t *err);
+MDATA_EXPORT MDATA_WARN_UNUSED int mdata_sync_put(mdata_sync_t *sync,
+                                                  const char *key,
+                                                  const void *value, size_t len,
+                                                  mdata_error_t *err);
 /* DELETE key. */
-MDATA_EXPORT int mdata_sync_delete(mdata_sync_t *sync, const char *key,
-                                   mdata_error_t *err);
-/* The underlying client, for mdata_client_counter / _protocol. Borrowed. */
+MDATA_EXPORT MDATA_WARN_UNUSED int mdata_sync_delete(mdata_sync_t *sync,
+                                                     const char *key,
+                                                     mdata_error_t *err);
+/* The underlying client, for mdata_client_counter / _protocol. Borrowed
+ * until mdata_sync_free. */
 MDATA_EXPORT mdata_client_t *mdata_sync_client(mdata_sync_t *sync);
 /* Open and sync the line now (see mdata_connect). Returns its status. */
-MDATA_EXPORT int mdata_sync_connect(mdata_sync_t *sync, mdata_error_t *err);
+MDATA_EXPORT MDATA_WARN_UNUSED int mdata_sync_connect(mdata_sync_t *sync,
+                                                      mdata_error_t *err);
 /* The deadline of later calls (see mdata_client_set_timeout_ms). */
-MDATA_EXPORT int mdata_sync_set_timeout_ms(mdata_sync_t *sync, uint64_t ms);
+MDATA_EXPORT MDATA_WARN_UNUSED int mdata_sync_set_timeout_ms(mdata_sync_t *sync,
+                                                             uint64_t ms);
 
 /* ------------------------------------------------------------------ */
 /* Typed network data: sdc:nics, sdc:routes, sdc:resolvers            */
@@ -739,21 +793,23 @@ enum {
  * (decimal, no leading zeros) as flags allow. With flags 0 only a bare
  * address is accepted.
  *  [in]  text, len  the text (no NUL needed).
- *  [out] out        filled on success; untouched on failure.
+ *  [out] out        (caller's) filled on success; untouched on failure.
  * Returns 0 or MDATA_EINVAL (err->text says why, err->position where).
  * Thread-safe; allocates nothing.
  */
-MDATA_EXPORT int mdata_ip_parse(const char *text, size_t len, unsigned flags,
-                                mdata_ip_t *out, mdata_error_t *err);
+MDATA_EXPORT MDATA_WARN_UNUSED int mdata_ip_parse(const char *text, size_t len,
+                                                  unsigned flags,
+                                                  mdata_ip_t *out,
+                                                  mdata_error_t *err);
 
 /*
  * Write ip in canonical text (IPv4 dotted quad; IPv6 as RFC 5952: lower
  * case, the longest run of two or more zero groups as "::"; the keywords
  * as "dhcp"/"addrconf"), followed by "/<prefix>" when with_prefix is
  * non-zero and ip is an address. Writes at most cap bytes including the
- * NUL (buf may be NULL when cap is 0). Returns the length the full text
- * needs without the NUL (snprintf style), or MDATA_EINVAL for an unknown
- * family. MDATA_IP_TEXT_MAX always suffices.
+ * NUL into buf (caller's; may be NULL when cap is 0). Returns the length
+ * the full text needs without the NUL (snprintf style), or MDATA_EINVAL
+ * for an unknown family. MDATA_IP_TEXT_MAX always suffices.
  */
 MDATA_EXPORT int mdata_ip_format(const mdata_ip_t *ip, int with_prefix,
                                  char *buf, size_t cap);
@@ -827,9 +883,10 @@ MDATA_EXPORT const mdata_nic_t *mdata_nic_list_find_address(
 
 /* "interface", e.g. "net0". */
 MDATA_EXPORT const char *mdata_nic_interface(const mdata_nic_t *nic);
-/* "mac" as 6 bytes into out (always present). */
+/* "mac" as 6 bytes into out (caller's; always present). */
 MDATA_EXPORT void mdata_nic_mac(const mdata_nic_t *nic, uint8_t out[6]);
-/* "mac" in canonical text: lower-case "aa:bb:cc:dd:ee:ff" (never NULL). */
+/* "mac" in canonical text: lower-case "aa:bb:cc:dd:ee:ff" (borrowed from
+ * the list, never NULL). */
 MDATA_EXPORT const char *mdata_nic_mac_text(const mdata_nic_t *nic);
 /* "nic_tag", e.g. "external", "sdc_overlay/16187209". */
 MDATA_EXPORT const char *mdata_nic_tag(const mdata_nic_t *nic);
@@ -1044,19 +1101,18 @@ MDATA_EXPORT MDATA_WARN_UNUSED int mdata_get_dns_domain(
  * Returns 0 or a negative code. Errors: MDATA_EINVAL (sync or out NULL),
  * then as above.
  */
-MDATA_EXPORT int mdata_sync_get_nics(mdata_sync_t *sync,
-                                     mdata_nic_list_t **out,
-                                     mdata_error_t *err);
-MDATA_EXPORT int mdata_sync_get_routes(mdata_sync_t *sync,
-                                       mdata_route_list_t **out,
-                                       mdata_error_t *err);
-MDATA_EXPORT int mdata_sync_get_resolvers(mdata_sync_t *sync,
-                                          mdata_resolver_list_t **out,
-                                          mdata_error_t *err);
-MDATA_EXPORT int mdata_sync_get_hostname(mdata_sync_t *sync, char **out,
-                                         mdata_error_t *err);
-MDATA_EXPORT int mdata_sync_get_dns_domain(mdata_sync_t *sync, char **out,
-                                           mdata_error_t *err);
+MDATA_EXPORT MDATA_WARN_UNUSED int mdata_sync_get_nics(mdata_sync_t *sync,
+                                                       mdata_nic_list_t **out,
+                                                       mdata_error_t *err);
+MDATA_EXPORT MDATA_WARN_UNUSED int mdata_sync_get_routes(
+    mdata_sync_t *sync, mdata_route_list_t **out, mdata_error_t *err);
+MDATA_EXPORT MDATA_WARN_UNUSED int mdata_sync_get_resolvers(
+    mdata_sync_t *sync, mdata_resolver_list_t **out, mdata_error_t *err);
+MDATA_EXPORT MDATA_WARN_UNUSED int mdata_sync_get_hostname(mdata_sync_t *sync,
+                                                           char **out,
+                                                           mdata_error_t *err);
+MDATA_EXPORT MDATA_WARN_UNUSED int mdata_sync_get_dns_domain(
+    mdata_sync_t *sync, char **out, mdata_error_t *err);
 
 #ifdef __cplusplus
 }

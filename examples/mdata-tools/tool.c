@@ -313,11 +313,12 @@ int tool_run(tool_t *t, const char *op_name, tool_op_fn op, void *ctx,
              * on a slow line may take long, a lost reply still ends after
              * the library's few bounded attempts. */
             now = now_ms();
-            (void)mdata_sync_set_timeout_ms(
+            rc = mdata_sync_set_timeout_ms(
                 sync, deadline == 0  ? CONNECTED_TIMEOUT_MS
                       : deadline > now ? deadline - now
                                        : 1);
-            rc = op(sync, ctx, err);
+            if (rc == 0) /* always: -t is at most CONNECTED_TIMEOUT_MS */
+                rc = op(sync, ctx, err);
         }
         if (t->verbose)
             report(t, sync, rc, now_ms() - began);

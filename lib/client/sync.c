@@ -117,7 +117,8 @@ static int wait_for(mdata_sync_t *s, sync_wait_t *w, mdata_error_t *err)
     open_err = mdata__client_open_error(s->client);
     if (w->status == MDATA_EREMOTE)
         mdata__error(err, w->status, 0, 0, "%.*s",
-                     (int)(w->len < 150 ? w->len : 150),
+                     (int)(w->len < MDATA_ERROR_TEXT_MAX ? w->len
+                                                         : MDATA_ERROR_TEXT_MAX),
                      (const char *)w->value);
     else if (open_err != NULL &&
              (w->status == open_err->code || w->status == MDATA_ETIMEDOUT))

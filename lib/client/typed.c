@@ -59,7 +59,9 @@ static void fetch_error(mdata_error_t *err, int status, const uint8_t *v,
 {
     if (status == MDATA_EREMOTE)
         mdata__error(err, status, 0, 0, "%.*s",
-                     (int)(len < 150 ? len : 150), (const char *)v);
+                     (int)(len < MDATA_ERROR_TEXT_MAX ? len
+                                                      : MDATA_ERROR_TEXT_MAX),
+                     (const char *)v);
     else
         mdata__error(err, status, 0, 0, "%s", mdata_strerror(status));
 }

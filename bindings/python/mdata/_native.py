@@ -41,6 +41,10 @@ MAJOR = 0
 # ---- C types -------------------------------------------------------------
 
 
+#: MDATA_ERROR_TEXT_MAX of mdata.h: room for an error's text, NUL included.
+ERROR_TEXT_MAX = 160
+
+
 class Error(Structure):
     """mdata_error_t."""
 
@@ -48,7 +52,7 @@ class Error(Structure):
         ("code", c_int),
         ("sys_errno", c_int),
         ("position", c_size_t),
-        ("text", c_char * 160),
+        ("text", c_char * ERROR_TEXT_MAX),
     ]
 
 
