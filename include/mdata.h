@@ -702,9 +702,10 @@ MDATA_EXPORT MDATA_WARN_UNUSED int mdata_sync_set_timeout_ms(mdata_sync_t *sync,
 /* ------------------------------------------------------------------ */
 
 /*
- * Pure parse functions turn the JSON text the host serves (HOST.md §B) into
- * immutable C objects. They do no I/O: tests, fuzzers and bindings call
- * them on any byte buffer. jansson is used inside and never exposed.
+ * Pure parse functions turn the JSON text the host serves (doc/protocol.md
+ * §6) into immutable C objects. They do no I/O: tests, fuzzers and
+ * bindings call them on any byte buffer. jansson is used inside and never
+ * exposed.
  *
  * Common rules for every parse function here:
  *  - the input is json bytes of length len (no NUL needed; a NUL byte
@@ -823,7 +824,8 @@ typedef struct mdata_nic_list mdata_nic_list_t;
 typedef struct mdata_nic mdata_nic_t;
 
 /*
- * Parse the value of sdc:nics (a JSON array of nic objects, HOST.md §B.1).
+ * Parse the value of sdc:nics (a JSON array of nic objects,
+ * doc/protocol.md §6.1).
  * Per nic: "mac" is required, every other field is optional; fields that
  * are present must have the documented type and syntax:
  *  interface, nic_tag, model, allowed_dhcp_cids[]: strings;
@@ -964,7 +966,7 @@ typedef struct mdata_route mdata_route_t;
 
 /*
  * Parse the value of sdc:routes: a JSON array of
- * {"linklocal":bool,"dst":string,"gateway":string} (HOST.md §A.7, §B.2).
+ * {"linklocal":bool,"dst":string,"gateway":string} (doc/protocol.md §6.2).
  * "dst" is an address with an optional "/len" (a bare address is a host
  * route, prefix 32 or 128); "gateway" is a bare address; both required.
  * "linklocal" is optional (absent = false). At most MDATA_ROUTES_MAX.

@@ -361,7 +361,7 @@ static void handle_lines(conn_t *c, const char *data, size_t n)
 
     transcript_data(c->id, "G>H", data, n);
     /* node decodes every chunk on its own: a character split between two
-     * chunks becomes two U+FFFD (HOST.md A.2) */
+     * chunks becomes two U+FFFD (doc/protocol.md §2.1) */
     text->len = 0;
     emu_utf8_sanitize((const uint8_t *)data, n, text);
     if (mdata_decoder_feed(c->dec, text->p, text->len) < 0) {

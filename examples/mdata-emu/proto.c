@@ -1,5 +1,6 @@
 /*
- * proto.c: the agent's request handler, rule for rule (HOST.md A.2-A.5).
+ * proto.c: the agent's request handler, rule for rule (doc/protocol.md
+ * §2-§5.1).
  *
  * Lines arrive as JS strings would: valid UTF-8 after Node's per-chunk
  * decoding. Lengths of V2 bodies are JS string lengths (UTF-16 units) and

@@ -1,6 +1,6 @@
 /*
  * proto.h: the host side of the metadata protocol, one request line at a
- * time, as the SmartOS agent answers it (HOST.md A.2-A.5, A.9-A.11).
+ * time, as the SmartOS agent answers it (doc/protocol.md §2-§5).
  * No I/O: a line goes in, the bytes to write (or silence, a deferred
  * update, a crash) come out; the connection layer does the rest.
  */

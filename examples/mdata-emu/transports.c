@@ -1,5 +1,6 @@
 /*
- * transports.c: the three ways the emulator meets a guest (HOST.md A.1).
+ * transports.c: the three ways the emulator meets a guest
+ * (doc/protocol.md §1.1).
  *   --socket PATH   listen like the agent does for a zone;
  *   --pty           own a pseudo-terminal whose slave is the guest's port;
  *   --connect PATH  connect to qemu's chardev socket like the agent does

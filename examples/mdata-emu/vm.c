@@ -1,5 +1,5 @@
 /*
- * vm.c: the VM store and the agent's key routing (HOST.md A.6-A.10).
+ * vm.c: the VM store and the agent's key routing (doc/protocol.md §5).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -379,7 +379,7 @@ static void walk(json_t *start, const char *const *tok, const size_t *tlen,
     set_jsv(r, cur);
 }
 
-/* VM.flatten(vm, path) as HOST.md A.6 describes it. */
+/* VM.flatten(vm, path) as doc/protocol.md §5.2 describes it. */
 static void flatten(vm_t *vm, const char *p, size_t n, vm_result_t *r)
 {
     const char *tok[3];

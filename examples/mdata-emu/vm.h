@@ -1,6 +1,6 @@
 /*
  * vm.h: the VM object the emulator serves, and the agent's key routing over
- * it (HOST.md A.6-A.10): GET, KEYS, the PUT/DELETE refusals and updates,
+ * it (doc/protocol.md §5): GET, KEYS, the PUT/DELETE refusals and updates,
  * sdc:routes, and saving the object after an update.
  */
 #ifndef EMU_VM_H

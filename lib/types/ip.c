@@ -1,6 +1,6 @@
 /*
  * Address, prefix and MAC text. Written for what the host produces
- * (HOST.md §B.1): IPv4 dotted quads, IPv6 in RFC 4291 text, "/len"
+ * (doc/protocol.md §6.1): IPv4 dotted quads, IPv6 in RFC 4291 text, "/len"
  * prefixes, the "dhcp"/"addrconf" keywords. Strict: no leading zeros in
  * IPv4 octets or prefixes (their meaning is ambiguous), no zone ids.
  */

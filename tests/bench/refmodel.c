@@ -1,7 +1,7 @@
 /*
  * A MODEL of the reference mdata-get's costs, not the reference itself
  * (whose code this project neither ships nor builds). It does what
- * PROTOCOL.md §1.4, §2 and §3.6-3.7 say the reference does, in the same
+ * doc/protocol.md §1.2, §7.2 and §8.1 say the reference does, in the same
  * order and with the same system calls per byte:
  *   - a tty is opened, write-locked with fcntl, set raw and drained until
  *     100 ms pass without a byte (every call pays this wait); a socket is

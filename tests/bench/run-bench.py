@@ -33,7 +33,8 @@ KEYS = {
 SMALL_VALUE = "The quick brown fox jumps over the lazy dog 0123456789"
 MIB = 1 << 20
 REQID = "b3e0c0de"
-REF_CLAIM_S = 3.4  # the reference's 1 MiB GET over a pty (PROTOCOL.md §1.4)
+# the reference's 1 MiB GET over a pty (doc/protocol.md §7.2)
+REF_CLAIM_S = 3.4
 
 
 def frame(key):
@@ -341,7 +342,7 @@ class Bench:
                                  kind]) * 1024 / nbytes))
         if getattr(self, "ref_model_1m_tty", None):
             self.out("   (the model's 1 MiB GET over the pty here: %.2f s; "
-                     "the reference measured 3.4 s, PROTOCOL.md §1.4)"
+                     "the reference measured 3.4 s, doc/protocol.md §7.2)"
                      % (self.ref_model_1m_tty / 1000))
         self.out("   floor wall includes the emulator producing the reply; "
                  "RSS/value = peak RSS / value bytes.")

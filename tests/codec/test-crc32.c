@@ -24,7 +24,7 @@ static void test_crc32_check_value(void)
 {
     CU_ASSERT_EQUAL(mdata_crc32(0, "123456789", 9), 0xcbf43926u);
     CU_ASSERT_EQUAL(mdata_crc32(0, "", 0), 0);
-    /* Body of PROTOCOL.md section 7 row 3. */
+    /* Body of doc/protocol.md §9.1 row 3. */
     CU_ASSERT_EQUAL(mdata_crc32(0, "dc4fae17 GET c2RjOm5pY3M=", 25),
                     0xcad51e5du);
 }

@@ -162,7 +162,7 @@ static void test_frame_malformed_each_classified(void)
         {"V2 28 838a0962 abcdef12 GET c2RjOmhvc3RuYW1l", MDATA_ELENGTH},
         {"V2 29 838a0962 abcdef12 GET c2RjOmhvc3RuYW1l\r", MDATA_ELENGTH},
         {"V2 29 838a0962 abcdef12 GET c2RjOmhvc3RuYW1l ", MDATA_ELENGTH},
-        /* HOST.md A.12: the trailing-space GET the host drops. */
+        /* doc/protocol.md §9.2: the trailing-space GET the host drops. */
         {"V2 13 f5864f1e 0000001e GET ", MDATA_EFRAME},
     };
     static const struct {

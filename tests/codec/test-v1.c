@@ -54,7 +54,7 @@ static void test_v1_leading_empty_lines_dots_trailing_newline(void)
 
 static void test_v1_host_bytes(void)
 {
-    /* HOST.md A.12 and A.5: exact host replies. */
+    /* doc/protocol.md §9.2 and §4: exact host replies. */
     static const char dotty[] = "SUCCESS\n..leading dot\n..\nmid\n.\n";
     static const char script[] = "SUCCESS\n#!/bin/sh\necho hi\n\n.\n";
     mdata_v1_reply_t *r;

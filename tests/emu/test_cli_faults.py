@@ -159,7 +159,7 @@ def test_connect_retries_and_reconnects(start_emu, tmp_path):
             p.exchange(b"NEGOTIATE V2\n", b"V2_OK\n")
             p.exchange(GET_HOST, HOST_REPLY)
             conn.close()
-        # and HOST.md A.12 in full over this topology too
+        # and doc/protocol.md §9.2 in full over this topology too
         p, conn = accept(listener)
         for req, want in A12_V1 + A12_V2:
             p.exchange(req, want)

@@ -1,5 +1,5 @@
-"""HOST.md A.3-A.12 over a real unix socket and a real pty: the exact bytes
-the SmartOS agent writes, quirks included."""
+"""doc/protocol.md §2-§5 and §9.2 over a real unix socket and a real pty:
+the exact bytes the SmartOS agent writes, quirks included."""
 import time
 import zlib
 
@@ -10,7 +10,7 @@ from conftest import WAIT, b64, frame, reply_frame, vm_path
 D1 = vm_path("d1-zone.json")
 KEYS_D1 = "user-script\nbar:foo\ndotty\nempty\nfoo:bar\nadmin_pw"
 
-# HOST.md A.12, verbatim (reqid abcdef12), on the D.1 zone.
+# doc/protocol.md §9.2, verbatim (reqid abcdef12), on the D.1 zone.
 A12_V2 = [
     (b"V2 29 838a0962 abcdef12 GET c2RjOmhvc3RuYW1l\n", b"V2 25 c02a042a abcdef12 SUCCESS d2ViMDE=\n"),
     (b"V2 33 c75c8f4a abcdef12 GET c2RjOnJlc29sdmVycw==\n", b"V2 45 f5d7c3e7 abcdef12 SUCCESS WyI4LjguOC44IiwiOC44LjQuNCJd\n"),
@@ -466,7 +466,8 @@ def test_binary_and_utf8_values(start_emu):
 def test_large_value(start_emu):
     e = start_emu(D1)
     c = e.connect()
-    big = "x" * (8 << 20)  # HOST.md A.2: 8 MiB went through the real agent
+    # protocol.md §2.1: 8 MiB went through the real agent
+    big = "x" * (8 << 20)
     slow = max(WAIT, 120)  # under valgrind on a loaded machine
     put2(c, "big", big)
     c.expect(reply_frame("0b", "SUCCESS", "OK"), timeout=slow)

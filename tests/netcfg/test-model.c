@@ -140,7 +140,7 @@ static nc_model_t *build(const char *nics, const char *routes,
     return m;
 }
 
-/* HOST.md B.4 D.1 */
+/* doc/protocol.md §6.4 D.1 */
 static const char d1_nics[] =
     "[{\"interface\":\"net0\",\"mac\":\"aa:bb:cc:12:34:56\",\"gateways\":"
     "[\"172.19.1.1\"],\"ips\":[\"172.19.1.2/24\"],\"primary\":true},"

@@ -1,5 +1,5 @@
 """mdata-get/put/list/delete as processes against mdata-emu, over a unix
-socket and a pty: every behaviour row of PROTOCOL.md section 5, exit codes,
+socket and a pty: every behaviour row of doc/protocol.md §8.2, exit codes,
 stdin handling, binary values, and the emulator's faults."""
 import os
 import pty

@@ -3,7 +3,8 @@
  * mdata-emu over a unix socket and a pty. Every field a getter returns is
  * compared with what the VM.json the emulator serves says, read here with
  * jansson: nics member by member, routes recomputed from the VM's routes
- * object as the host does (HOST.md §A.7), resolvers, hostname, dns_domain.
+ * object as the host does (doc/protocol.md §6.2), resolvers, hostname,
+ * dns_domain.
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,6 +1,6 @@
 /*
- * sdc:nics: every payload of HOST.md §B.4 and §C.7.1 field by field, the
- * legacy-only nic, IPv6 and addrconf, raw fields, dup, empty lists.
+ * sdc:nics: every payload of doc/protocol.md §6.4 and §6.5 field by field,
+ * the legacy-only nic, IPv6 and addrconf, raw fields, dup, empty lists.
  */
 #include <stdio.h>
 #include <stdlib.h>

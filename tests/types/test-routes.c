@@ -1,7 +1,7 @@
 /*
- * sdc:routes and sdc:resolvers: the B.4 payloads field by field, routes
- * as the host computes them from nics[N] and macs[...] (HOST.md §A.7),
- * link-local routes resolved to their nic, empty lists, dup.
+ * sdc:routes and sdc:resolvers: the payloads of doc/protocol.md §6.4 field
+ * by field, routes as the host computes them from nics[N] and macs[...]
+ * (§6.2), link-local routes resolved to their nic, empty lists, dup.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,11 +61,11 @@ static void test_routes_d2(void)
 }
 
 /*
- * The host's computation (HOST.md §A.7), written over the public nic API:
- * each VM routes entry becomes {linklocal, dst, gateway}; nics[N] and
- * macs[X] take the nic's legacy "ip" and are dropped when there is none,
- * it is "dhcp", or no nic matches. Returns the number of routes written
- * as text lines "linklocal dst gateway" into out.
+ * The host's computation (doc/protocol.md §6.2), written over the public
+ * nic API: each VM routes entry becomes {linklocal, dst, gateway};
+ * nics[N] and macs[X] take the nic's legacy "ip" and are dropped when there
+ * is none, it is "dhcp", or no nic matches. Returns the number of routes
+ * written as text lines "linklocal dst gateway" into out.
  */
 static size_t host_routes(const mdata_nic_list_t *nics, const char *vm_routes,
                           char out[][160], size_t cap)

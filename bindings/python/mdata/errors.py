@@ -152,7 +152,7 @@ class NotSupported(MdataError):
     """MDATA_ENOTSUP: PUT/DELETE on a host that only speaks protocol V1."""
 
 
-# The names STYLE.md uses for two of them.
+# Two of them also under Mdata-prefixed names.
 MdataTimeout = Timeout
 MdataIOError = DeviceError
 

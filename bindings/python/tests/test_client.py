@@ -34,7 +34,7 @@ def test_get_default_for_missing_key(sample_dev):
 
 
 def expected_keys(vm):
-    """KEYS as the host computes it (HOST.md A.8)."""
+    """KEYS as the host computes it (doc/protocol.md §5.3)."""
     ns = vm.get("internal_metadata_namespaces", [])
 
     def internal(k):

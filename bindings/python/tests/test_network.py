@@ -117,7 +117,7 @@ def test_sample_values_spelled_out(sample_dev):
 
 
 def test_every_optional_nic_field(host, write_vm):
-    # HOST.md D.7 (maximal-joyent nic 1): legacy, anti-spoof, vrrp
+    # doc/protocol.md §6.4 D.7 (maximal-joyent nic 1): legacy, anti-spoof, vrrp
     nic = {"interface": "net1", "mac": "00:00:5e:00:01:01", "vlan_id": 1337,
            "nic_tag": "admin", "gateway": "10.10.10.1",
            "allowed_ips": ["10.10.10.11", "10.10.10.12"], "ip": "10.10.10.11",
