@@ -230,6 +230,8 @@ expect "mdata-get sdc:hostname (mdata-emu in the root)" \
 expect "python3 mdata.Client().hostname() (mdata-emu in the root)" \
     "$(in_root python3 -c 'import mdata; print(mdata.Client("/run/mdata.sock", 10).hostname())')" \
     "$hostname"
+expect "mdata-netcfg --format hostname (mdata-emu in the root)" \
+    "$(in_root mdata-netcfg -d /run/mdata.sock --format hostname)" "$hostname"
 
 # 7. mdata-netcfg's unit is enabled.
 expect_units_enabled /tmp/debs
