@@ -447,16 +447,21 @@ MDATA_EXPORT MDATA_WARN_UNUSED int mdata_options_set_serial_hold_ms(
 
 /* Directions for mdata_trace_cb. */
 enum { MDATA_TRACE_OUT = 1, MDATA_TRACE_IN = 2 };
-/* At most this many bytes of a line are shown to a trace callback. */
+/* At most this many bytes of a line are shown to a trace callback ... */
 #define MDATA_TRACE_SHOWN 160
+/* ... as at most this many characters of text once escaped. */
+#define MDATA_TRACE_TEXT_MAX (6 * MDATA_TRACE_SHOWN)
 
 /*
  * Exchange trace, for diagnostics (mdata-get -v): each line the client
- * writes (MDATA_TRACE_OUT) or reads (MDATA_TRACE_IN), LF removed, as its
- * first `shown` bytes (shown <= MDATA_TRACE_SHOWN; borrowed for the call)
- * of `total`. A line cut short by the end of a connection is reported as
- * far as it came. Runs on the loop's thread; keep it cheap, and call
- * nothing of the client's from it.
+ * writes (MDATA_TRACE_OUT) or reads (MDATA_TRACE_IN), LF removed: its first
+ * MDATA_TRACE_SHOWN bytes at most, as mdata_text_escape writes them (so
+ * the host's bytes cannot drive a terminal), `shown` characters of text
+ * (<= MDATA_TRACE_TEXT_MAX, NUL-terminated, borrowed for the call), and
+ * `total`, the bytes of the whole line: the text was cut when total >
+ * MDATA_TRACE_SHOWN. A line cut short by the end of a connection is
+ * reported as far as it came. Runs on the loop's thread; keep it cheap,
+ * and call nothing of the client's from it.
  */
 typedef void (*mdata_trace_cb)(int direction, const char *line, size_t shown,
                                size_t total, void *userdata);

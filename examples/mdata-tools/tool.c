@@ -210,19 +210,11 @@ static void trace_line(int direction, const char *line, size_t shown,
                        size_t total, void *userdata)
 {
     const tool_t *t = userdata;
-    size_t i;
 
-    fprintf(stderr, "%s: %s ", t->name,
-            direction == MDATA_TRACE_OUT ? "->" : "<-");
-    for (i = 0; i < shown; i++) {
-        unsigned char ch = (unsigned char)line[i];
-
-        if (ch >= 0x20 && ch < 0x7f && ch != '\\')
-            fputc(ch, stderr);
-        else
-            fprintf(stderr, "\\x%02x", ch);
-    }
-    if (total > shown)
+    /* the library gives the line with its control characters escaped */
+    fprintf(stderr, "%s: %s %.*s", t->name,
+            direction == MDATA_TRACE_OUT ? "->" : "<-", (int)shown, line);
+    if (total > MDATA_TRACE_SHOWN)
         fprintf(stderr, "... (%zu bytes)", total);
     fputc('\n', stderr);
 }

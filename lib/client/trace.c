@@ -3,11 +3,15 @@
 
 #include "client/trace.h"
 
+/* One line to the callback, as text a terminal can show: what the host
+ * sent must not drive the terminal of whoever reads the trace. */
 static void emit(mdata__trace_t *t, int direction)
 {
     mdata__trace_dir_t *d = &t->dir[direction - MDATA_TRACE_OUT];
+    char text[MDATA_TRACE_TEXT_MAX + 1];
+    size_t n = mdata_text_escape(d->head, d->shown, text, sizeof(text));
 
-    t->cb(direction, d->head, d->shown, d->total, t->ud);
+    t->cb(direction, text, n, d->total, t->ud);
     d->shown = d->total = 0;
 }
 

@@ -384,7 +384,7 @@ def test_values_with_controls_stay_exact_and_trace_is_escaped(host, write_vm, v1
     assert (r.code, r.out) == (0, evil.encode() + b"\n"), r
     assert no_terminal_controls(r.err_bytes), r.err_bytes
     if v1:  # V1 carries the value as raw text: the trace shows it escaped
-        assert "<- \\x1b]0;pwned\\x07\\x1b[2J\\xc2\\x9b\\x7fok" in r.err, r.err
+        assert "<- \\x1b]0;pwned\\x07\\x1b[2J\\u009b\\x7fok" in r.err, r.err
 
 
 def test_verbose_shows_the_exchange_and_counters(dev):
