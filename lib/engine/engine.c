@@ -556,6 +556,13 @@ static int handshaking(const mdata__engine_t *e)
 
 static void handshake_timeout(mdata__engine_t *e, uint64_t now)
 {
+    if (e->state == ST_PROBING) {
+        /* The unanswered probe may still be answered, also when nobody
+         * waits any more: the next request's probe must not take that
+         * answer for its own (a V1 reply would then be one line off). */
+        e->extra_barriers++;
+        e->probe_streak++;
+    }
     if (e->queued.n == 0 && e->inflight.n == 0) {
         /* Nobody waits: stop probing until the next request. */
         e->state = ST_UNSYNCED;
@@ -567,10 +574,6 @@ static void handshake_timeout(mdata__engine_t *e, uint64_t now)
         e->proto = MDATA__PROTO_V1;
         e->state = ST_READY; /* the caller's pump sends what waits */
         return;
-    }
-    if (e->state == ST_PROBING) {
-        e->extra_barriers++; /* the unanswered probe may still be answered */
-        e->probe_streak++;
     }
     e->state = ST_UNSYNCED;
     mdata__start_probe(e, now);

@@ -234,6 +234,47 @@ static void test_engine_probe_retry_late_answers(void)
     eh_fini(&h);
 }
 
+/*
+ * A probe given up on because its request expired is still answered: the
+ * next request's probe must not take that answer for its own, or a V1
+ * host's answers all arrive one line off (found by fuzz-engine: the
+ * second GET ended ENOTSUP with the answer to a probe). The host here
+ * answers every line in order, as a real one does.
+ */
+static void probe_600(mdata__engine_config_t *c)
+{
+    c->timeout_ms = 1000;
+    c->handshake_ms = 600;
+}
+
+static void test_engine_probe_given_up_still_answered(void)
+{
+    eh_t h;
+
+    eh_init(&h, probe_600);
+    eh_get(&h, "a");
+    mdata__engine_connected(h.e, h.now);
+    CU_ASSERT(eh_out_is(&h, "\n"));
+    eh_at(&h, h.now + 1000); /* GET a expires, nobody waits */
+    CU_ASSERT_FATAL(h.ndone == 1);
+    CU_ASSERT_EQUAL(h.done[0].status, MDATA_ETIMEDOUT);
+    CU_ASSERT(eh_out_is(&h, ""));
+    eh_get(&h, "b");
+    CU_ASSERT(eh_out_is(&h, "\n"));
+    eh_feed(&h, "invalid command\n"); /* the first probe's answer */
+    CU_ASSERT(eh_out_is(&h, "NEGOTIATE V2\n"));
+    eh_feed(&h, "invalid command\n"); /* the second's: nothing to do */
+    CU_ASSERT(eh_out_is(&h, ""));
+    eh_feed(&h, "FAILURE\n"); /* NEGOTIATE: a V1 host */
+    CU_ASSERT_EQUAL(mdata__engine_protocol(h.e), MDATA__PROTO_V1);
+    CU_ASSERT(eh_out_is(&h, "GET b\n"));
+    eh_feed(&h, "SUCCESS\nvalue b\n.\n");
+    CU_ASSERT_FATAL(h.ndone == 2);
+    CU_ASSERT_EQUAL(h.done[1].status, 0);
+    TU_ASSERT_MEM_EQ(h.done[1].value, h.done[1].value_len, "value b", 7);
+    eh_fini(&h);
+}
+
 static void probe_800(mdata__engine_config_t *c)
 {
     c->handshake_ms = 800;
@@ -523,6 +564,8 @@ CU_TestInfo engine_fault_tests[] = {
     {"attempts_exhausted", test_engine_attempts_exhausted},
     {"probe_never_answered", test_engine_probe_never_answered},
     {"probe_retry_late_answers", test_engine_probe_retry_late_answers},
+    {"probe_given_up_still_answered",
+     test_engine_probe_given_up_still_answered},
     {"probe_schedule", test_engine_probe_schedule},
     {"deadline_while_disconnected", test_engine_deadline_while_disconnected},
     {"attempt_clock_starts_when_written",
