@@ -366,7 +366,8 @@ function Invoke-MdataNetwork {
 # Invoke-MdataBoot does for a Windows guest what cloud-init's SmartOS
 # datasource does for Linux. The decisions (which computer name, new
 # instance or reboot, whether to set the password, which scripts in which
-# order) are taken by pure functions (ConvertTo-MdataComputerName,
+# order, which values to base64-decode) are taken by pure functions
+# (ConvertFrom-MdataBase64Markers, ConvertTo-MdataComputerName,
 # Select-MdataComputerName, Get-MdataBootPlan, New-MdataBootState) that only
 # look at the metadata values and the previous boot's state and return a
 # plan; the functions after them carry the plan out with Windows calls.

@@ -141,4 +141,3 @@ def node_command():
             ok = False
         _node.extend(["node", "--liftoff-only"] if ok else ["node"])
     return list(_node)
-

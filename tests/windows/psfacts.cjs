@@ -121,7 +121,9 @@ if (process.argv.length < 3) {
   console.error('usage: node psfacts.cjs FILE...');
   process.exit(2);
 }
-main(process.argv.slice(2)).then((rc) => process.exit(rc), (e) => {
+// exitCode, not exit(): the JSON is larger than a pipe's buffer, and
+// process.exit() would cut off what is still being written.
+main(process.argv.slice(2)).then((rc) => { process.exitCode = rc; }, (e) => {
   console.error(`psfacts: ${e && e.stack || e}`);
-  process.exit(2);
+  process.exitCode = 2;
 });
