@@ -54,10 +54,16 @@ static int check_string(const char *key, const uint8_t *v, size_t len,
 }
 
 /* Detail for a failed fetch, as mdata_sync_get gives it. */
-static void fetch_error(mdata_error_t *err, int status, const uint8_t *v,
-                        size_t len)
+#define TOO_BIG_TEXT                                                          \
+    "%s: the value is over the bound for this key "                           \
+    "(mdata_options_set_key_max_reply)"
+
+static void fetch_error(mdata_error_t *err, const char *key, int status,
+                        const uint8_t *v, size_t len)
 {
-    if (status == MDATA_EREMOTE)
+    if (status == MDATA_ETOOBIG)
+        mdata__error(err, status, 0, 0, TOO_BIG_TEXT, key);
+    else if (status == MDATA_EREMOTE)
         mdata__error(err, status, 0, 0, "%.*s",
                      (int)(len < MDATA_ERROR_TEXT_MAX ? len
                                                       : MDATA_ERROR_TEXT_MAX),
@@ -82,7 +88,7 @@ static void on_value(mdata_client_t *client, int status,
     if (status == MDATA_ENOTFOUND && t->kind == T_STRING) {
         status = 0; /* absent: a normal answer */
     } else if (status != 0) {
-        fetch_error(&err, status, v, len);
+        fetch_error(&err, t->key, status, v, len);
     } else {
         switch (t->kind) {
         case T_NICS:
@@ -222,6 +228,8 @@ static int sync_fetch(mdata_sync_t *sync, const char *key, int absent_ok,
     rc = mdata_sync_get(sync, key, v, len, &e);
     if (rc == MDATA_ENOTFOUND && absent_ok)
         return rc;
+    if (rc == MDATA_ETOOBIG)
+        mdata__error(&e, rc, 0, 0, TOO_BIG_TEXT, key);
     if (rc != 0 && err != NULL)
         *err = e;
     return rc;

@@ -563,10 +563,31 @@ static void test_typed_sync_hostname_nul(void)
  * for plain GETs of those keys too, and the connection stays good;
  * mdata_options_set_key_max_reply moves or removes a bound.
  */
+/* A VM with a 5000-byte hostname and an sdc:nics of big + 40 bytes
+ * (malloc'd). */
+static char *caps_vm_text(size_t big)
+{
+    char *text = malloc(big + 5000 + 256);
+    size_t i;
+
+    CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+    if (text == NULL) /* said again for GCC's bounds check (sanitizers) */
+        return NULL;
+    i = (size_t)sprintf(text, "{\"hostname\":\"");
+    memset(text + i, 'h', 5000);
+    i += 5000;
+    i += (size_t)sprintf(text + i, "\",\"resolvers\":[\"8.8.8.8\"],"
+                                   "\"nics\":[{\"mac\":\"02:00:00:00:00:01\","
+                                   "\"note\":\"");
+    memset(text + i, 'n', big);
+    strcpy(text + i + big, "\"}]}");
+    return text;
+}
+
 static void test_typed_sync_key_caps(void)
 {
     size_t big = ((size_t)11 << 20) / 10, i;
-    char *text = malloc(big + 5000 + 256), dir[64], key[80];
+    char *text = caps_vm_text(big), dir[64], key[80];
     const char *vm;
     mdata_options_t *o = NULL;
     mdata_sync_t *s = NULL;
@@ -577,17 +598,6 @@ static void test_typed_sync_key_caps(void)
     size_t len = 0;
     emu_t e;
 
-    CU_ASSERT_PTR_NOT_NULL_FATAL(text);
-    if (text == NULL) /* said again for GCC's bounds check (sanitizers) */
-        return;
-    i = (size_t)sprintf(text, "{\"hostname\":\"");
-    memset(text + i, 'h', 5000);
-    i += 5000;
-    i += (size_t)sprintf(text + i, "\",\"resolvers\":[\"8.8.8.8\"],"
-                                   "\"nics\":[{\"mac\":\"02:00:00:00:00:01\","
-                                   "\"note\":\"");
-    memset(text + i, 'n', big);
-    strcpy(text + i + big, "\"}]}");
     vm = temu_write_vm(dir, "vm.json", text);
     free(text);
     CU_ASSERT_PTR_NOT_NULL_FATAL(vm);
@@ -598,6 +608,10 @@ static void test_typed_sync_key_caps(void)
     CU_ASSERT_PTR_NULL(host);
     CU_ASSERT_EQUAL(mdata_sync_get_nics(s, &nics, &err), MDATA_ETOOBIG);
     CU_ASSERT_PTR_NULL(nics);
+    CU_ASSERT(str_eq(err.text,
+                     "sdc:nics: the value is over the bound for this key "
+                     "(mdata_options_set_key_max_reply)",
+                     "too big"));
     CU_ASSERT_EQUAL(mdata_sync_get(s, "sdc:hostname", &raw, &len, &err),
                     MDATA_ETOOBIG);
     CU_ASSERT_EQUAL(mdata_client_counter(mdata_sync_client(s),
@@ -941,6 +955,47 @@ static void test_typed_async_malformed_absent(void)
 
 /* Cancel one getter by its id, close from inside a callback, and the
  * submit errors (callback never called). */
+/* The async getters meet the typed keys' bounds too, with the key named. */
+static void test_typed_async_key_caps(void)
+{
+    char dir[64], *text = caps_vm_text(((size_t)11 << 20) / 10);
+    const char *vm = temu_write_vm(dir, "vm.json", text);
+    emu_t e;
+    uv_loop_t loop;
+    mdata_client_t *c;
+    arec_t r;
+    uint32_t ids[5];
+    int i;
+
+    free(text);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(vm);
+    memset(&r, 0, sizeof(r));
+    start(&e, 0, vm);
+    CU_ASSERT_FATAL(uv_loop_init(&loop) == 0);
+    c = client_on(&loop, &e);
+    CU_ASSERT_EQUAL(submit_all(c, &r, ids), 5);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    CU_ASSERT_EQUAL_FATAL(r.n, 5);
+    for (i = 0; i < r.n; i++) {
+        if (r.kind[i] == K_NICS) {
+            CU_ASSERT_EQUAL(r.status[i], MDATA_ETOOBIG);
+            CU_ASSERT(str_eq(r.text[i],
+                             "sdc:nics: the value is over the bound for "
+                             "this key (mdata_options_set_key_max_reply)",
+                             "async nics too big"));
+        } else if (r.kind[i] == K_HOST) {
+            CU_ASSERT_EQUAL(r.status[i], MDATA_ETOOBIG);
+        } else if (r.kind[i] == K_ROUTES) {
+            CU_ASSERT_EQUAL(r.status[i], MDATA_ENOTFOUND);
+        } else {
+            CU_ASSERT_EQUAL(r.status[i], 0);
+        }
+    }
+    close_client(&loop, c);
+    stop(&e);
+    temu_remove_vm(dir, "vm.json");
+}
+
 static void test_typed_async_cancel_close(void)
 {
     emu_t e;
@@ -1009,6 +1064,7 @@ static CU_TestInfo async_tests[] = {
     {"test_typed_async_d1_pty", test_typed_async_d1_pty},
     {"test_typed_async_malformed_absent", test_typed_async_malformed_absent},
     {"test_typed_async_cancel_close", test_typed_async_cancel_close},
+    {"test_typed_async_key_caps", test_typed_async_key_caps},
     CU_TEST_INFO_NULL,
 };
 
