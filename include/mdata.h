@@ -1,6 +1,7 @@
 /*
  * mdata.h: the one public header of libmdata, a client for the SmartOS/Triton
- * metadata service (protocol V2 with V1 fallback).
+ * metadata service (protocol V2 with V1 fallback; the wire protocol and
+ * the host's behaviour are described in doc/protocol.md).
  *
  * Sections: export macros, version, errors, codec (pure, no I/O),
  * client (libuv), blocking API, typed network data.
