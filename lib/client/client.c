@@ -43,6 +43,7 @@ struct mdata_client {
     char *device;
     int kind;
     mdata__tp_t tp;
+    mdata__random_t rnd; /* request ids: the engine's config.random */
     int conn;
     uint64_t reopen_at;  /* a lost connection is reopened from then on */
     uint64_t reopen_pause_ms; /* the next pause; 0 once the host answered */
@@ -477,6 +478,8 @@ int mdata_client_new(struct uv_loop_s *loop, const mdata_options_t *opts,
     rc = mdata__device_pick(opts != NULL ? opts->device : NULL, &c->device,
                             &c->kind, err);
     if (rc == 0) {
+        cfg.random = mdata__random_next;
+        cfg.random_ctx = &c->rnd;
         rc = mdata__engine_new(&cfg, &c->eng);
         if (rc < 0)
             mdata__error(err, rc, 0, 0, "bad options");

@@ -90,7 +90,7 @@ int mdata__engine_new(const mdata__engine_config_t *cfg,
 
     if (cfg == NULL || out == NULL || cfg->max_attempts == 0 ||
         cfg->max_inflight == 0 || cfg->max_pending == 0 ||
-        cfg->max_reply == 0 || cfg->timeout_ms == 0)
+        cfg->max_reply == 0 || cfg->timeout_ms == 0 || cfg->random == NULL)
         return MDATA_EINVAL;
     e = calloc(1, sizeof(*e));
     if (e == NULL)

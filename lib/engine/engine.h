@@ -3,8 +3,8 @@
  * time go in; bytes to write, completed requests and the next deadline come
  * out. It owns the handshake, the request table, request-id matching,
  * deadlines, bounded retries and resynchronisation. It never sleeps, never
- * reads a clock and never touches a file descriptor (apart from reading
- * random bytes for request ids, which a test may replace).
+ * reads a clock and never touches a file descriptor: time comes in with
+ * each call and randomness for request ids through the config.
  *
  * Time is any monotonic millisecond counter chosen by the caller.
  */
@@ -71,7 +71,8 @@ typedef struct mdata__engine_config {
     unsigned max_pending;            /* requests held at once (EBUSY) */
     size_t max_reply;                /* largest value accepted, bytes */
     mdata__key_cap_t key_caps[MDATA__KEY_CAPS]; /* smaller, per GET key */
-    mdata__random_fn random;         /* NULL: getrandom/urandom */
+    mdata__random_fn random;         /* required: the client passes the
+                                        OS's (lib/transport/random.c) */
     void *random_ctx;
 } mdata__engine_config_t;
 

@@ -121,9 +121,6 @@ struct mdata__engine {
     uint8_t *scratch;       /* payload buffer for the next frame */
     size_t scratch_cap;
     mdata__stream_t st;     /* a large frame arriving */
-    /* random */
-    uint32_t rnd[16];
-    size_t rnd_left;
     uint64_t counters[MDATA_COUNTER_COUNT_];
 };
 

@@ -2,7 +2,8 @@
  * Transports: a serial tty or a unix stream socket, as a non-blocking file
  * descriptor the client layer polls with libuv. Device selection lives
  * here too. On Windows (com_win.c) a COM port served by an I/O thread that
- * calls a notify function instead of a pollable fd.
+ * calls a notify function instead of a pollable fd. And the OS's
+ * randomness for request ids (random.c).
  */
 #ifndef MDATA_TRANSPORT_H
 #define MDATA_TRANSPORT_H
@@ -93,5 +94,16 @@ int mdata__tp_write(mdata__tp_t *tp, const void *buf, size_t len, size_t *n);
 
 /* Restore the tty's settings, unlock and close. Idempotent. */
 void mdata__tp_close(mdata__tp_t *tp);
+
+/*
+ * The OS's randomness, the client's source of request ids (the engine's
+ * config.random): mdata__random_next(&r) returns 32 random bits, r
+ * zeroed before the first call.
+ */
+typedef struct mdata__random {
+    uint32_t batch[16];
+    size_t left; /* words of batch not handed out yet */
+} mdata__random_t;
+uint32_t mdata__random_next(void *r);
 
 #endif

@@ -336,6 +336,19 @@ static void test_engine_validation(void)
     eh_fini(&h);
 }
 
+/* The engine has no randomness of its own: a config without a source is
+ * refused, not filled in. */
+static void test_engine_needs_random(void)
+{
+    mdata__engine_config_t cfg;
+    mdata__engine_t *e = NULL;
+
+    mdata__engine_config_defaults(&cfg);
+    CU_ASSERT_PTR_NULL(cfg.random);
+    CU_ASSERT_EQUAL(mdata__engine_new(&cfg, &e), MDATA_EINVAL);
+    CU_ASSERT_PTR_NULL(e);
+}
+
 static void small_pending(mdata__engine_config_t *c)
 {
     c->max_pending = 3;
@@ -557,6 +570,7 @@ static CU_TestInfo engine_tests[] = {
     {"negotiate_junk", test_engine_negotiate_junk},
     {"encoding", test_engine_encoding},
     {"validation", test_engine_validation},
+    {"needs_random", test_engine_needs_random},
     {"busy_and_inflight_limit", test_engine_busy_and_inflight_limit},
     {"pipelined_out_of_order", test_engine_pipelined_out_of_order},
     {"byte_at_a_time", test_engine_byte_at_a_time},
