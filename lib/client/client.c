@@ -6,20 +6,17 @@
  * inside them. The handles hold a reference on the loop only while
  * requests are pending.
  *
- * Windows has no pollable COM handle: there the transport's I/O thread
- * wakes the loop through one uv_async_t (c->async), whose callback does
- * what on_poll does for readable and writable.
+ * How the loop learns that the transport can be read or written is the
+ * platform half (client_io.h): a uv_poll_t on the fd (client_unix.c), or
+ * on Windows, which has no pollable COM handle, a uv_async_t the
+ * transport's I/O thread sends (client_win.c).
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include <uv.h>
 
-#include "client/client_int.h"
-#include "client/trace.h"
-#include "transport/transport.h"
-
-enum { CONN_NONE = 0, CONN_LOCKING, CONN_OPEN };
+#include "client/client_io.h"
 
 /* Small: a large value is decoded into its own buffer as it arrives, so
  * the read buffer is all a GET costs beyond its value (tests/bench). */
@@ -37,66 +34,16 @@ typedef struct req_cb {
     void *ud;
 } req_cb_t;
 
-struct mdata_client {
-    uv_loop_t *loop;
-    mdata__engine_t *eng;
-    char *device;
-    int kind;
-    mdata__tp_t tp;
-    mdata__random_t rnd; /* request ids: the engine's config.random */
-    int conn;
-    uint64_t reopen_at;  /* a lost connection is reopened from then on */
-    uint64_t reopen_pause_ms; /* the next pause; 0 once the host answered */
-    uv_poll_t *poll;     /* while CONN_OPEN; freed in its close callback */
-#ifdef _WIN32
-    uv_async_t *async;   /* the COM I/O thread's wake-up; client lifetime */
-#endif
-    int poll_events;
-    int write_blocked;   /* the kernel took less than we had: UV_WRITABLE */
-    uv_timer_t timer;
-    uint64_t lock_retry_at;
-    uint64_t lock_retry_ms;
-    mdata_error_t open_err;  /* why the last open failed; code 0 after a
-                              * successful one */
-    uint64_t serial_hold_ms; /* idle time before a tty is released */
-    uint64_t idle_since;     /* when the open connection became idle */
-    int idle;
-    int kick;            /* pump at the next loop turn */
-    int in_pump;
-    int closing;
-    int open_handles;
-    mdata_close_cb close_cb;
-    void *close_ud;
-    void *data;
-    uint8_t *rbuf;
-    mdata__trace_t trace;
-};
-
 static void pump(mdata_client_t *c);
 
 /* ---- connection ---- */
 
-static void on_poll_closed(uv_handle_t *h)
-{
-    mdata_client_t *c = h->data;
-
-    free(h);
-    if (c == NULL)
-        return; /* client already gone */
-}
-
 static void close_transport(mdata_client_t *c)
 {
     mdata__trace_flush(&c->trace);
-    if (c->poll != NULL) {
-        uv_poll_stop(c->poll);
-        c->poll->data = NULL;
-        uv_close((uv_handle_t *)c->poll, on_poll_closed);
-        c->poll = NULL;
-    }
+    mdata__io_disconnected(c);
     mdata__tp_close(&c->tp);
     c->conn = CONN_NONE;
-    c->poll_events = 0;
 }
 
 /*
@@ -121,30 +68,18 @@ static void lost(mdata_client_t *c, int status)
                              : c->reopen_pause_ms * 2;
 }
 
-static void on_poll(uv_poll_t *h, int status, int events);
-
 static void opened(mdata_client_t *c)
 {
+    int rc;
+
     mdata__engine_set_wait_status(c->eng, MDATA_ETIMEDOUT);
-#ifndef _WIN32
-    /* (Windows: c->async, made with the client, does the polling.) */
-    c->poll = calloc(1, sizeof(*c->poll));
-    if (c->poll == NULL) {
+    rc = mdata__io_connected(c);
+    if (rc < 0) {
         mdata__tp_close(&c->tp);
         c->conn = CONN_NONE;
-        mdata__engine_fail_all(c->eng, MDATA_ENOMEM);
+        mdata__engine_fail_all(c->eng, rc);
         return;
     }
-    if (uv_poll_init(c->loop, c->poll, c->tp.fd) != 0) {
-        free(c->poll);
-        c->poll = NULL;
-        mdata__tp_close(&c->tp);
-        c->conn = CONN_NONE;
-        mdata__engine_fail_all(c->eng, MDATA_EIO);
-        return;
-    }
-    c->poll->data = c;
-#endif
     c->conn = CONN_OPEN;
     mdata__engine_connected(c->eng, uv_now(c->loop));
 }
@@ -276,25 +211,18 @@ static void read_some(mdata_client_t *c)
     }
 }
 
-static void on_poll(uv_poll_t *h, int status, int events)
+void mdata__client_io(mdata_client_t *c, int events)
 {
-    mdata_client_t *c = h->data;
-
-    if (c == NULL)
-        return;
-    if (status < 0) {
-        /* An error on the fd, often the peer's hang-up: what it sent
-         * first still counts, and read() tells EOF from a real error. */
+    /* On an error or hang-up what the peer sent first still counts: it
+     * is read before the connection is marked lost (read() tells an end
+     * of file from a real error). */
+    if (events & (MDATA__IO_READABLE | MDATA__IO_FAILED))
         read_some(c);
+    if (events & MDATA__IO_FAILED) {
         if (c->conn == CONN_OPEN)
             lost(c, MDATA_EIO);
-    } else {
-        /* On a hang-up, what the peer sent before it is still read first;
-         * the end of file then marks the connection lost. */
-        if (events & (UV_READABLE | UV_DISCONNECT))
-            read_some(c);
-        if (c->conn == CONN_OPEN && (events & UV_WRITABLE))
-            flush(c);
+    } else if (c->conn == CONN_OPEN && (events & MDATA__IO_WRITABLE)) {
+        flush(c);
     }
     pump(c);
 }
@@ -303,31 +231,6 @@ static void on_timer(uv_timer_t *t)
 {
     pump(t->data);
 }
-
-#ifdef _WIN32
-/* The COM I/O thread read bytes, finished a write or failed. */
-static void on_async(uv_async_t *h)
-{
-    mdata_client_t *c = h->data;
-
-    if (c == NULL)
-        return;
-    if (c->conn == CONN_OPEN)
-        read_some(c);
-    pump(c);
-}
-
-/* Called from the I/O thread: the one libuv call allowed there. */
-static void wake_loop(void *arg)
-{
-    uv_async_send(arg);
-}
-
-static void on_async_closed(uv_handle_t *h)
-{
-    free(h);
-}
-#endif
 
 /* ---- dispatch ---- */
 
@@ -389,29 +292,7 @@ static void rearm(mdata_client_t *c)
         uv_ref((uv_handle_t *)&c->timer);
     else
         uv_unref((uv_handle_t *)&c->timer);
-#ifdef _WIN32
-    if (busy)
-        uv_ref((uv_handle_t *)c->async);
-    else
-        uv_unref((uv_handle_t *)c->async);
-#endif
-    if (c->poll != NULL) {
-        /* Writes are tried at once from pump(); UV_WRITABLE is asked for
-         * only while the kernel's buffer is full, so a request costs no
-         * epoll_ctl churn. */
-        int ev = UV_READABLE | UV_DISCONNECT;
-
-        if (c->write_blocked)
-            ev |= UV_WRITABLE;
-        if (ev != c->poll_events) {
-            uv_poll_start(c->poll, ev, on_poll);
-            c->poll_events = ev;
-        }
-        if (busy)
-            uv_ref((uv_handle_t *)c->poll);
-        else
-            uv_unref((uv_handle_t *)c->poll);
-    }
+    mdata__io_rearm(c, busy);
 }
 
 static void pump(mdata_client_t *c)
@@ -484,29 +365,12 @@ int mdata_client_new(struct uv_loop_s *loop, const mdata_options_t *opts,
         if (rc < 0)
             mdata__error(err, rc, 0, 0, "bad options");
     }
-#ifdef _WIN32
-    if (rc == 0) {
-        c->async = calloc(1, sizeof(*c->async));
-        if (c->async == NULL)
-            rc = mdata__error(err, MDATA_ENOMEM, 0, 0, "out of memory");
-        else if (uv_async_init(loop, c->async, on_async) != 0) {
-            free(c->async);
-            c->async = NULL;
-            rc = mdata__error(err, MDATA_EIO, 0, 0, "uv_async_init failed");
-        }
-    }
-#endif
+    if (rc == 0)
+        rc = mdata__io_new(c, err);
     if (rc == 0 && uv_timer_init(loop, &c->timer) != 0)
         rc = mdata__error(err, MDATA_EIO, 0, 0, "uv_timer_init failed");
     if (rc < 0) {
-#ifdef _WIN32
-        if (c->async != NULL) {
-            /* a handle cannot be freed before its close callback: the
-             * loop frees it on its next run */
-            uv_close((uv_handle_t *)c->async, on_async_closed);
-            c->async = NULL;
-        }
-#endif
+        mdata__io_close(c);
         mdata__engine_free(c->eng);
         free(c->device);
         free(c->rbuf);
@@ -515,11 +379,6 @@ int mdata_client_new(struct uv_loop_s *loop, const mdata_options_t *opts,
     }
     c->timer.data = c;
     uv_unref((uv_handle_t *)&c->timer);
-#ifdef _WIN32
-    c->async->data = c;
-    uv_unref((uv_handle_t *)c->async);
-    mdata__tp_set_notify(&c->tp, wake_loop, c->async);
-#endif
     *out = c;
     return 0;
 }
@@ -553,19 +412,8 @@ void mdata_client_close(mdata_client_t *client, mdata_close_cb cb,
     c->close_cb = cb;
     c->close_ud = userdata;
     mdata__engine_fail_all(c->eng, MDATA_ECANCELED);
-    if (c->poll != NULL) {
-        uv_poll_stop(c->poll);
-        c->poll->data = NULL;
-        uv_close((uv_handle_t *)c->poll, on_poll_closed);
-        c->poll = NULL;
-    }
-#ifdef _WIN32
-    /* Join the I/O thread before its wake-up handle goes away. */
-    mdata__tp_close(&c->tp);
-    c->async->data = NULL;
-    uv_close((uv_handle_t *)c->async, on_async_closed);
-    c->async = NULL;
-#endif
+    mdata__io_disconnected(c);
+    mdata__io_close(c);
     uv_timer_stop(&c->timer);
     uv_close((uv_handle_t *)&c->timer, on_timer_closed);
 }
