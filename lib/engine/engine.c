@@ -2,6 +2,7 @@
  * Engine core: configuration, the request table, output buffer, deadlines,
  * retries and sending. Line handling is in rx.c.
  */
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -61,7 +62,8 @@ int mdata__engine_config_key_cap(mdata__engine_config_t *cfg,
 }
 
 /* The largest value a GET of key may bring back. */
-static size_t max_reply_for(const mdata__engine_t *e, int op, const char *key)
+static size_t max_reply_for(const mdata__engine_t *e, mdata__op_t op,
+                            const char *key)
 {
     size_t i;
 
@@ -149,15 +151,23 @@ void mdata__engine_free(mdata__engine_t *e)
 
 /* ---- lists ---- */
 
-static req_list_t *list_of(mdata__engine_t *e, int where)
+static req_list_t *list_of(mdata__engine_t *e, mdata__req_where_t where)
 {
-    return where == RQ_QUEUED ? &e->queued
-           : where == RQ_INFLIGHT ? &e->inflight
-                                  : &e->done;
+    switch (where) {
+    case RQ_QUEUED:
+        return &e->queued;
+    case RQ_INFLIGHT:
+        return &e->inflight;
+    case RQ_DONE:
+        break;
+    }
+    return &e->done;
 }
 
 static void list_unlink(req_list_t *l, mdata__req_t *r)
 {
+    assert(l->n > 0 && (r->prev != NULL || l->head == r) &&
+           (r->next != NULL || l->tail == r));
     if (r->prev)
         r->prev->next = r->next;
     else
@@ -182,8 +192,10 @@ static void list_push(req_list_t *l, mdata__req_t *r)
     l->n++;
 }
 
-void mdata__req_move(mdata__engine_t *e, mdata__req_t *r, int where)
+void mdata__req_move(mdata__engine_t *e, mdata__req_t *r,
+                     mdata__req_where_t where)
 {
+    assert(r->where != RQ_DONE); /* a done request never moves again */
     list_unlink(list_of(e, r->where), r);
     r->where = where;
     list_push(list_of(e, where), r);
@@ -192,7 +204,9 @@ void mdata__req_move(mdata__engine_t *e, mdata__req_t *r, int where)
 void mdata__req_finish(mdata__engine_t *e, mdata__req_t *r, int status,
                        uint8_t *val, size_t len)
 {
+    assert(r->where != RQ_DONE); /* every request completes once */
     mdata__reqid_forget(e, r); /* later replies to it are stale */
+    assert(r->nids == 0);
     free(r->val);
     r->val = val;
     r->val_len = val != NULL ? len : 0;
@@ -239,6 +253,7 @@ int mdata__check_key(const char *key, mdata_error_t *err)
 
 int mdata__out_append(mdata__engine_t *e, const void *p, size_t n)
 {
+    assert(e->out_start <= e->out_end && e->out_end <= e->out_cap);
     if (e->out_end + n > e->out_cap && e->out_start > 0) {
         memmove(e->out, e->out + e->out_start, e->out_end - e->out_start);
         e->out_base += e->out_start;
@@ -321,7 +336,7 @@ void mdata__engine_output_done(mdata__engine_t *e, size_t n, uint64_t now)
 
 /* ---- submit, cancel ---- */
 
-static const char *op_code(int op)
+static const char *op_code(mdata__op_t op)
 {
     switch (op) {
     case MDATA__OP_GET:
@@ -330,9 +345,13 @@ static const char *op_code(int op)
         return "KEYS";
     case MDATA__OP_PUT:
         return "PUT";
-    default:
+    case MDATA__OP_DELETE:
         return "DELETE";
+    case MDATA__OP_CONNECT:
+        break; /* done once in sync, never sent */
     }
+    assert(!"an operation with nothing to send");
+    return "DELETE";
 }
 
 /* The V2 argument: key, or base64(key) SP base64(value) for PUT. */
@@ -361,7 +380,7 @@ static int build_arg(mdata__req_t *r, const void *val, size_t len)
     return 0;
 }
 
-int mdata__engine_submit(mdata__engine_t *e, int op, const char *key,
+int mdata__engine_submit(mdata__engine_t *e, mdata__op_t op, const char *key,
                          const void *val, size_t len, void *ud, uint64_t now,
                          uint32_t *id, mdata_error_t *err)
 {
@@ -403,6 +422,7 @@ int mdata__engine_submit(mdata__engine_t *e, int op, const char *key,
     mdata__due(e, r->deadline);
     r->where = RQ_QUEUED;
     list_push(&e->queued, r);
+    assert(e->queued.n + e->inflight.n <= e->cfg.max_pending);
     if (id != NULL)
         *id = r->id;
     mdata__pump(e, now);
@@ -509,7 +529,7 @@ void mdata__engine_set_timeout(mdata__engine_t *e, uint64_t ms)
     e->cfg.timeout_ms = ms;
 }
 
-int mdata__engine_protocol(const mdata__engine_t *e)
+mdata__proto_t mdata__engine_protocol(const mdata__engine_t *e)
 {
     return e->proto;
 }
@@ -600,6 +620,7 @@ void mdata__attempt_lost(mdata__engine_t *e, mdata__req_t *r, uint64_t now)
 void mdata__attempt_failed(mdata__engine_t *e, mdata__req_t *r, int status,
                            uint64_t now)
 {
+    assert(r->where == RQ_INFLIGHT);
     r->damage = 0;
     if (r->attempts - r->cut_short >= e->cfg.max_attempts) {
         mdata__req_finish(e, r, status, NULL, 0);
@@ -650,8 +671,11 @@ static int send_v1(mdata__engine_t *e, mdata__req_t *r)
 
 static void send_req(mdata__engine_t *e, mdata__req_t *r)
 {
-    int rc = mdata__new_reqid(e, r);
+    int rc;
 
+    assert(r->where == RQ_QUEUED && e->state == ST_READY &&
+           r->op != MDATA__OP_CONNECT);
+    rc = mdata__new_reqid(e, r);
     if (rc < 0) {
         mdata__req_finish(e, r, rc, NULL, 0);
         return;
@@ -694,6 +718,8 @@ static void send_queued(mdata__engine_t *e, uint64_t now)
             break;
         send_req(e, r);
     }
+    /* V1 answers carry no id: one request on the wire at a time */
+    assert(e->inflight.n <= 1 || e->proto == MDATA__PROTO_V2);
 }
 
 /* ---- the pump: everything time-driven ---- */
@@ -806,6 +832,7 @@ int mdata__engine_next_done(mdata__engine_t *e, mdata__done_t *done)
     e->taken = NULL;
     if (r == NULL)
         return 0;
+    assert(r->where == RQ_DONE && r->nids == 0);
     list_unlink(&e->done, r);
     e->taken = r;
     done->id = r->id;

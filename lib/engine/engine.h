@@ -16,20 +16,20 @@
 #include "common/common.h"
 
 /* Operations. */
-enum {
+typedef enum mdata__op {
     MDATA__OP_GET = 1,
     MDATA__OP_KEYS,
     MDATA__OP_PUT,
     MDATA__OP_DELETE,
     MDATA__OP_CONNECT /* nothing on the wire: done once the line is in sync */
-};
+} mdata__op_t;
 
 /* What the engine knows about the peer's protocol. */
-enum {
+typedef enum mdata__proto {
     MDATA__PROTO_UNKNOWN = 0,
     MDATA__PROTO_V1 = 1,
     MDATA__PROTO_V2 = 2
-};
+} mdata__proto_t;
 
 /*
  * Request ids of a request's attempts that are remembered: a reply to any
@@ -81,7 +81,7 @@ typedef struct mdata__engine mdata__engine_t;
 /* A completed request, borrowed until the next next_done call or free. */
 typedef struct mdata__done {
     uint32_t id;
-    int op;
+    mdata__op_t op;
     int status;           /* 0, or MDATA_E* */
     const uint8_t *value; /* SUCCESS value or FAILURE message; never NULL */
     size_t value_len;
@@ -115,7 +115,7 @@ int mdata__check_key(const char *key, mdata_error_t *err);
  * PUT value. Inputs are copied. *id gets a handle for cancel. Errors:
  * MDATA_EINVAL (bad key, empty PUT value), MDATA_EBUSY, MDATA_ENOMEM.
  */
-int mdata__engine_submit(mdata__engine_t *e, int op, const char *key,
+int mdata__engine_submit(mdata__engine_t *e, mdata__op_t op, const char *key,
                          const void *val, size_t len, void *ud, uint64_t now,
                          uint32_t *id, mdata_error_t *err);
 
@@ -174,8 +174,7 @@ int mdata__engine_next_done(mdata__engine_t *e, mdata__done_t *done);
  */
 uint8_t *mdata__engine_take_value(mdata__engine_t *e);
 
-/* MDATA__PROTO_*. */
-int mdata__engine_protocol(const mdata__engine_t *e);
+mdata__proto_t mdata__engine_protocol(const mdata__engine_t *e);
 
 /* The total deadline of requests submitted from now on. */
 void mdata__engine_set_timeout(mdata__engine_t *e, uint64_t ms);

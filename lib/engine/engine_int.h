@@ -5,25 +5,29 @@
 #include "engine/engine.h"
 
 /* Connection states. */
-enum {
+typedef enum mdata__conn_state {
     ST_DISCONNECTED = 0, /* no transport */
     ST_UNSYNCED,         /* transport open, not in sync, nothing to do */
     ST_PROBING,          /* "\n" sent, waiting for "invalid command" */
     ST_NEGOTIATING,      /* "NEGOTIATE V2" sent */
     ST_NEG_DRAIN,        /* odd SUCCESS answer to NEGOTIATE: skip to "." */
     ST_READY
-};
+} mdata__conn_state_t;
 
-/* Where a request is. */
-enum { RQ_QUEUED = 0, RQ_INFLIGHT, RQ_DONE };
+/* Where a request is: the list it is on. */
+typedef enum mdata__req_where {
+    RQ_QUEUED = 0,
+    RQ_INFLIGHT,
+    RQ_DONE
+} mdata__req_where_t;
 
 typedef struct mdata__req mdata__req_t;
 
 struct mdata__req {
     mdata__req_t *prev, *next; /* in the list of its state */
     uint32_t id;
-    int op;
-    int where;
+    mdata__op_t op;
+    mdata__req_where_t where;
     void *ud;
     char *key;       /* NUL-terminated copy (GET, DELETE, PUT) */
     uint8_t *arg;    /* V2 payload: key, or base64(key) SP base64(value) */
@@ -87,8 +91,8 @@ typedef struct mdata__stream {
 
 struct mdata__engine {
     mdata__engine_config_t cfg;
-    int state;
-    int proto;
+    mdata__conn_state_t state;
+    mdata__proto_t proto;
     int wait_status;
     uint64_t now;           /* time of the last pump */
     uint64_t scan_due;      /* no request deadline or attempt deadline
@@ -131,7 +135,8 @@ static inline void mdata__due(mdata__engine_t *e, uint64_t t)
     if (t < e->scan_due)
         e->scan_due = t;
 }
-void mdata__req_move(mdata__engine_t *e, mdata__req_t *r, int where);
+void mdata__req_move(mdata__engine_t *e, mdata__req_t *r,
+                     mdata__req_where_t where);
 void mdata__req_finish(mdata__engine_t *e, mdata__req_t *r, int status,
                        uint8_t *val, size_t len);
 int mdata__out_append(mdata__engine_t *e, const void *p, size_t n);

@@ -6,6 +6,7 @@
  * a test its own). The ids in use are kept in a hash table, so matching a
  * reply costs the same with 1 or 4096 pending.
  */
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -46,6 +47,7 @@ static void table_put(id_table_t *t, uint32_t id, mdata__req_t *r)
     t->slots[i].id = id;
     t->slots[i].req = r;
     t->n++;
+    assert(t->n * 2 <= t->cap); /* at most half full: probe runs stay short */
 }
 
 /* Room for one more id, the table at most half full. */
@@ -137,6 +139,7 @@ int mdata__new_reqid(mdata__engine_t *e, mdata__req_t *r)
         memmove(r->ids, r->ids + 1, sizeof(r->ids) - sizeof(r->ids[0]));
         r->nids--;
     }
+    assert(r->nids < MDATA__REQID_HISTORY);
     r->ids[r->nids++] = id;
     table_put(&e->ids, id, r);
     mdata__hex8(id, r->reqid);

@@ -4,6 +4,7 @@
  * counted and skipped. One trailing CR per line is tolerated (the host
  * itself trims trailing white space, and some serial paths add CR).
  */
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -95,6 +96,7 @@ static void rx_frame(mdata__engine_t *e, const char *line, size_t len,
         e->counters[MDATA_COUNTER_STALE]++;
         return;
     }
+    assert(r->where != RQ_DONE); /* a done request's ids are forgotten */
     if (r->where != RQ_INFLIGHT || strcmp(r->reqid, f.reqid) != 0)
         e->counters[MDATA_COUNTER_LATE]++;
     if (f.payload_len > r->max_reply) {
@@ -287,7 +289,8 @@ void mdata__rx_line(mdata__engine_t *e, const char *line, size_t len,
             e->counters[MDATA_COUNTER_BAD_LINES]++;
         }
         break;
-    default:
+    case ST_DISCONNECTED:
+    case ST_UNSYNCED: /* nothing asked: nothing to answer */
         e->counters[MDATA_COUNTER_BAD_LINES]++;
         break;
     }

@@ -329,7 +329,7 @@ static void drain(model_t *m, enum done_cause cause, int fail_status)
         TRACE("  done id %u status %d value '%.*s'\n", (unsigned)d.id, d.status,
               (int)d.value_len, (const char *)d.value);
         CHECK(r != NULL && r->state == REQ_PENDING);
-        CHECK(d.ud == r && d.op == r->op);
+        CHECK(d.ud == r && (int)d.op == r->op);
         CHECK(d.value != NULL);
         /* attempts a lost connection cut short do not count */
         CHECK(d.attempts <= m->cfg.max_attempts + m->losses);
