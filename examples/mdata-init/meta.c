@@ -129,9 +129,13 @@ static void on_trace(int direction, const char *line, size_t shown,
                      size_t total, void *userdata)
 {
     (void)userdata;
-    fprintf(stderr, "mdata-init: %s %.*s%s\n",
-            direction == MDATA_TRACE_OUT ? ">" : "<", (int)shown, line,
-            shown < total ? "..." : "");
+    /* line comes escaped, so shown and total do not compare: the line was
+     * cut when it had more bytes than the library shows (as mdata-get -v) */
+    fprintf(stderr, "mdata-init: %s %.*s",
+            direction == MDATA_TRACE_OUT ? ">" : "<", (int)shown, line);
+    if (total > MDATA_TRACE_SHOWN)
+        fprintf(stderr, "... (%zu bytes)", total);
+    fputc('\n', stderr);
 }
 
 static int is_serial(const char *device)

@@ -485,6 +485,17 @@ def test_one_connection_all_keys(host, transport, root):
     assert max(gets) < min(replies)
 
 
+def test_trace_marks_cut_lines_by_bytes(host, root):
+    # V1 carries values as raw text: 200 control bytes escape to 640
+    # characters, more than the line's bytes, yet the line was cut.
+    cm = {"user-data": "\x01" * 200, "hostname": "h1"}
+    r = run_init("all", "--root", root, "-d", host(vm(customer=cm), "--fault", "v1only"), "-v")
+    assert r.code == 0, r
+    cut = [l for l in r.err.splitlines() if l.startswith("mdata-init: < \\x01")]
+    assert len(cut) == 1 and cut[0].endswith("\\x01... (200 bytes)"), r.err
+    assert "\x01" not in r.err
+
+
 def test_no_service_changes_nothing(host, root, tmp_path):
     dev = host(vm())
     assert early(root, dev, "--timeout", "20").code == 0
