@@ -63,4 +63,4 @@ echo
 echo "== mdata-netcfg -f networkd   (files for /etc/systemd/network)"
 "$netcfg" -d "$sock" -f networkd
 echo
-echo "== done: other formats with -f netplan|ifupdown|nm|ip|freebsd|resolv|hostname"
+echo "== done: other formats with -f netplan|ifupdown|nm|ip|freebsd|resolv|hostname|powershell"

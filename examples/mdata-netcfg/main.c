@@ -95,7 +95,7 @@ static void usage(FILE *fp)
 
     fprintf(fp,
             "usage: mdata-netcfg [-f FORMAT] [-o DIR] [--from-file PATH]\n"
-            "                    [--sysfs DIR] [-d DEVICE] [-t MS] [-q] "
+            "                    [--sysfs DIR] [-d DEVICE] [-t SECS] [-q] "
             "[-v]\n"
             "Read sdc:nics, sdc:routes, sdc:resolvers, sdc:hostname and\n"
             "sdc:dns_domain and render the guest's network configuration.\n"

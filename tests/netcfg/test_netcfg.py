@@ -530,6 +530,14 @@ def test_errors(tmp_path):
     assert r.returncode == 2 and "at most 4" in r.stderr
 
 
+def test_help_names_the_timeout_unit():
+    # -t takes seconds, as mdata-get's does and the man page says
+    r = run(["--help"])
+    assert r.returncode == 0, r
+    usage = r.stdout + r.stderr
+    assert "[-t SECS]" in usage and "-t, --timeout SECS" in usage, usage
+
+
 def test_also_equals_separate_runs(tmp_path):
     """--also writes exactly what a separate run of that format writes;
     a format that names kernel interfaces gets them resolved."""
