@@ -79,6 +79,20 @@ def test_usage_errors(tmp_path):
     assert run_emu("--help").returncode == 0
 
 
+def test_help_lists_every_fault_of_the_man_page():
+    man = open(os.path.join(os.path.dirname(__file__), "..", "..", "doc",
+                            "mdata-emu.1")).read()
+    section = man.split(".SH FAULTS", 1)[1].split("\n.SH ", 1)[0]
+    names = re.findall(r"^\.TP\n\.B[IR]? ([a-z\\-]+)", section, re.M)
+    names = [n.replace("\\-", "-") for n in names]
+    assert len(names) >= 15, names
+    r = run_emu("--help")
+    usage = r.stdout.decode() + r.stderr.decode()
+    listed = set(re.findall(r"[a-z-]+", usage.split("--fault", 1)[1]
+                            .split("--max-line", 1)[0]))
+    assert [n for n in names if n not in listed] == [], usage
+
+
 # ---- signals, --save ---------------------------------------------------------
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
