@@ -147,6 +147,8 @@ typedef struct token {
     char v1_line[MAX_KEY + 16]; /* "GET key" or "KEYS" */
     uint8_t payload[MAX_VAL + 64];
     size_t payload_len;
+    size_t fill_len;    /* a large reply: payload, then this many ... */
+    uint8_t fill;       /* ... of this byte */
     int status; /* what its code means */
     int used;
 } token_t;
@@ -179,11 +181,13 @@ typedef struct model {
     size_t qhead, qlen;
     unsigned action;    /* actions run so far */
     unsigned losses;    /* connections lost */
+    unsigned bigs;      /* large replies sent */
     int frames_lost;    /* more frames than MAX_FRAMES */
     char dropped[8192]; /* what lost connections never sent */
     size_t dropped_len;
     /* bounds */
     size_t mem_base, out_peak, feed_peak;
+    size_t own_bytes;   /* the model's own buffers while they live */
     uint64_t bytes_out;
 } model_t;
 
@@ -301,6 +305,7 @@ static void check_reply_value(model_t *m, const req_t *r,
                               const mdata__done_t *d, enum done_cause cause)
 {
     token_t *t = token_of(m, d->value, d->value_len);
+    size_t i;
 
     if (cause == BY_RAW || (cause == BY_HOST && m->v1_tainted))
         return; /* junk could say anything */
@@ -315,8 +320,10 @@ static void check_reply_value(model_t *m, const req_t *r,
     t->used = 1;
     CHECK(token_matches(m, t, r));
     CHECK(d->status == t->status);
-    CHECK(d->value_len == t->payload_len &&
+    CHECK(d->value_len == t->payload_len + t->fill_len &&
           memcmp(d->value, t->payload, t->payload_len) == 0);
+    for (i = t->payload_len; i < d->value_len; i++)
+        CHECK(d->value[i] == t->fill);
 }
 
 static void drain(model_t *m, enum done_cause cause, int fail_status)
@@ -408,7 +415,7 @@ static void check_state(model_t *m, uint64_t out_before, size_t lines_in,
         size_t line = mdata_frame_encoded_size(MDATA_REQID_MAX, MDATA_CODE_MAX,
                                                m->cfg.max_reply);
 
-        CHECK(mem <= m->mem_base + (64u << 10) + held +
+        CHECK(mem <= m->mem_base + m->own_bytes + (64u << 10) + held +
                          m->peak_pending * 1024 + 2 * m->out_peak +
                          4 * line + 2 * m->feed_peak);
     }
@@ -712,7 +719,23 @@ static void host_step(model_t *m)
         feed(m, reply, n, BY_HOST);
 }
 
-/* A V2 reply to a frame the engine sent: any of them, in any order. */
+/* Feed a reply in pieces: first bytes, then n at a time (the large path
+ * parses the header as it comes and decodes the rest chunk by chunk). */
+static void feed_chunks(model_t *m, const char *p, size_t len, size_t first,
+                        size_t n, enum done_cause cause)
+{
+    size_t at;
+
+    feed(m, p, first < len ? first : len, cause);
+    for (at = first; at < len; at += n)
+        feed(m, p + at, len - at < n ? len - at : n, cause);
+}
+
+/*
+ * A V2 reply to a frame the engine sent: any of them, in any order, whole,
+ * split, twice, cut short or with a bit flipped; or a large one (over
+ * MDATA__STREAM_MIN, decoded as it arrives) in pieces, perhaps damaged.
+ */
 static void v2_reply(model_t *m)
 {
     static const char *const codes[] = {"SUCCESS", "SUCCESS", "NOTFOUND",
@@ -720,13 +743,15 @@ static void v2_reply(model_t *m)
     static const int statuses[] = {0, 0, MDATA_ENOTFOUND, MDATA_EREMOTE,
                                    MDATA_EREMOTE};
     uint8_t pick = take_u8(&m->in), how = take_u8(&m->in);
-    uint8_t filler[MAX_VAL];
+    uint8_t filler[MAX_VAL], *payload;
     size_t nfill = take_bytes(&m->in, filler, MAX_VAL);
     const frame_rec_t *f;
     token_t *t;
-    char buf[512];
-    size_t len, cut;
-    int c = (how >> 4) % 5;
+    char *buf;
+    size_t len, cut, total, cap;
+    int c = (how >> 4) % 5, mode = how % 8;
+    /* two large ones per input at most: they cost a thousand small ones */
+    int big = (mode == 5 || mode == 6) && m->bigs < 2;
     enum done_cause cause = BY_REPLY;
 
     if (m->nframes == 0 || m->ntokens == MAX_TOKENS || !m->connected ||
@@ -743,11 +768,39 @@ static void v2_reply(model_t *m)
                                       "T%zu ", m->ntokens);
     memcpy(t->payload + t->payload_len, filler, nfill);
     t->payload_len += nfill;
+    if (big) {
+        m->bigs++;
+        t->fill_len = 49200 + (size_t)take_u8(&m->in) * 64;
+        t->fill = nfill > 0 ? filler[0] : 'x';
+    }
     m->ntokens++;
-    CHECK(mdata_frame_encode(f->reqid, codes[c], t->payload, t->payload_len,
-                             buf, sizeof(buf), &len) == 0);
-    cut = take_u8(&m->in) % len;
-    switch (how % 8) {
+    total = t->payload_len + t->fill_len;
+    payload = malloc(total);
+    cap = mdata_frame_encoded_size(strlen(f->reqid), strlen(codes[c]), total);
+    buf = malloc(cap);
+    CHECK(payload != NULL && buf != NULL);
+    m->own_bytes = total + cap;
+    memcpy(payload, t->payload, t->payload_len);
+    memset(payload + t->payload_len, t->fill, t->fill_len);
+    CHECK(mdata_frame_encode(f->reqid, codes[c], payload, total, buf, cap,
+                             &len) == 0);
+    cut = (size_t)take_u8(&m->in) * len / 256;
+    if (mode == 2 || mode == 6) {
+        /* one bit flipped: never a value, unless the frame still says the
+         * same (a CRC digit's case) */
+        uint8_t *dec = malloc(mdata_base64_decoded_maxlen(len));
+        mdata_frame_t same;
+
+        CHECK(dec != NULL);
+        buf[cut] ^= (char)(1u << (take_u8(&m->in) % 8));
+        t->used = buf[len - 1] != '\n' ||
+                  mdata_frame_parse(buf, len - 1, dec, &same, NULL) != 0 ||
+                  strcmp(same.reqid, f->reqid) != 0 ||
+                  same.payload_len != total ||
+                  memcmp(same.payload, payload, total) != 0;
+        free(dec);
+    }
+    switch (mode) {
     case 0: /* in two pieces */
         feed(m, buf, cut, cause);
         feed(m, buf + cut, len - cut, cause);
@@ -756,30 +809,27 @@ static void v2_reply(model_t *m)
         feed(m, buf, len, cause);
         feed(m, buf, len, cause);
         break;
-    case 2: /* one bit flipped: never a value, unless the frame still
-             * says the same (a CRC digit's case) */
-        buf[cut] ^= (char)(1u << (take_u8(&m->in) % 8));
-        {
-            uint8_t dec[sizeof(buf)];
-            mdata_frame_t same;
-
-            t->used = buf[len - 1] != '\n' ||
-                      mdata_frame_parse(buf, len - 1, dec, &same, NULL) != 0 ||
-                      strcmp(same.reqid, f->reqid) != 0 ||
-                      same.payload_len != t->payload_len ||
-                      memcmp(same.payload, t->payload, t->payload_len) != 0;
-        }
-        feed(m, buf, len, cause);
-        break;
     case 3: /* cut short: it spoils whatever line follows */
         t->used = 1;
         m->v1_tainted = 1;
         feed(m, buf, cut, cause);
         break;
+    case 5:
+    case 6:
+        if (!big) {
+            feed(m, buf, len, cause);
+            break;
+        }
+        feed_chunks(m, buf, len, 1 + cut % 64,
+                    512 + (size_t)take_u8(&m->in) * 256, cause);
+        break;
     default:
         feed(m, buf, len, cause);
         break;
     }
+    free(buf);
+    free(payload);
+    m->own_bytes = 0;
 }
 
 static void tick(model_t *m, uint64_t to)
@@ -924,6 +974,8 @@ static void configure(model_t *m)
     c->max_inflight = 1 + take_u8(&m->in) % 4;
     c->max_pending = 1 + take_u8(&m->in) % 16;
     c->max_reply = 1 + take_u16(&m->in) % 1024;
+    if (cap & 0x80) /* room for large replies */
+        c->max_reply = (size_t)128 << 10;
     c->read_attempt_ms = 1 + (uint64_t)take_u8(&m->in) * 8;
     c->write_attempt_ms = 1 + (uint64_t)take_u8(&m->in) * 8;
     c->handshake_ms = 1 + (uint64_t)take_u8(&m->in) * 4;
