@@ -13,7 +13,9 @@
  * ERROR_SHARING_VIOLATION) is MDATA_ELOCKED, which the client retries with
  * backoff until the requests' deadlines, as it does for a locked tty.
  * MDATA_TEST_COM_BUSY=N (a test hook: wine does not enforce exclusive
- * opens) makes the first N opens of the process see a busy port.
+ * opens) makes the first N opens of a transport see a busy port; the
+ * count lives in the transport, so the library keeps no mutable global
+ * state.
  */
 #define WIN32_LEAN_AND_MEAN
 #include <windows.h>
@@ -187,13 +189,12 @@ void mdata__tp_set_notify(mdata__tp_t *tp, void (*fn)(void *), void *arg)
     tp->notify_arg = arg;
 }
 
-static int test_busy(void)
+static int test_busy(mdata__tp_t *tp)
 {
-    static long opens;
     const char *env = getenv("MDATA_TEST_COM_BUSY");
     long n = env != NULL ? strtol(env, NULL, 10) : 0;
 
-    return InterlockedIncrement(&opens) <= n;
+    return n > 0 && ++tp->test_busy_opens <= n;
 }
 
 static int set_line(HANDLE h, const char *path, mdata_error_t *err)
@@ -255,7 +256,7 @@ static int com_open(mdata__tp_t *tp, const char *path, mdata_error_t *err)
     DWORD e;
     int rc;
 
-    if (test_busy())
+    if (test_busy(tp))
         return mdata__error(err, MDATA_ELOCKED, (int)ERROR_ACCESS_DENIED, 0,
                             "%s is in use by another process", path);
     h = CreateFileA(path, GENERIC_READ | GENERIC_WRITE, 0 /* exclusive */,

@@ -9,9 +9,6 @@
 
 #include "transport/transport.h"
 
-int mdata__tty_open(mdata__tp_t *tp, const char *path, mdata_error_t *err);
-int mdata__tty_retry(mdata__tp_t *tp, const char *path, mdata_error_t *err);
-
 void mdata__tp_init(mdata__tp_t *tp)
 {
     memset(tp, 0, sizeof(*tp));

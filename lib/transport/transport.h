@@ -24,6 +24,7 @@ typedef struct mdata__tp {
     void *com;       /* com_win.c's port state; NULL when closed */
     void (*notify)(void *); /* called from the I/O thread; kept by close */
     void *notify_arg;
+    long test_busy_opens; /* opens MDATA_TEST_COM_BUSY made busy so far */
 } mdata__tp_t;
 
 /*
@@ -94,6 +95,13 @@ int mdata__tp_write(mdata__tp_t *tp, const void *buf, size_t len, size_t *n);
 
 /* Restore the tty's settings, unlock and close. Idempotent. */
 void mdata__tp_close(mdata__tp_t *tp);
+
+#ifndef _WIN32
+/* tty.c, for tp.c: open (or retry the lock of) a serial device, as
+ * mdata__tp_open / mdata__tp_retry do for MDATA__TP_TTY. */
+int mdata__tty_open(mdata__tp_t *tp, const char *path, mdata_error_t *err);
+int mdata__tty_retry(mdata__tp_t *tp, const char *path, mdata_error_t *err);
+#endif
 
 /*
  * The OS's randomness, the client's source of request ids (the engine's

@@ -96,9 +96,6 @@ static int finish_open(mdata__tp_t *tp, const char *path, mdata_error_t *err)
     return 0;
 }
 
-int mdata__tty_open(mdata__tp_t *tp, const char *path, mdata_error_t *err);
-int mdata__tty_retry(mdata__tp_t *tp, const char *path, mdata_error_t *err);
-
 int mdata__tty_open(mdata__tp_t *tp, const char *path, mdata_error_t *err)
 {
     do
