@@ -147,6 +147,27 @@ static int take_value(sync_wait_t *w, int rc, uint8_t **value, size_t *len)
     return rc;
 }
 
+/* A submit's result: its error text in err when it failed. */
+static int submitted(int rc, mdata_error_t *err)
+{
+    if (rc < 0)
+        mdata__error(err, rc, 0, 0, "%s", mdata_strerror(rc));
+    return rc;
+}
+
+/*
+ * The end of every blocking call: rc is the check or submit that came
+ * first (its text already in err); if it went through, wait for the reply.
+ * The value goes to *value / *len when asked for, else is freed.
+ */
+static int finish(mdata_sync_t *s, sync_wait_t *w, int rc, uint8_t **value,
+                  size_t *len, mdata_error_t *err)
+{
+    if (rc == 0)
+        rc = wait_for(s, w, err);
+    return take_value(w, rc, value, len);
+}
+
 int mdata_sync_get(mdata_sync_t *sync, const char *key, uint8_t **value,
                    size_t *len, mdata_error_t *err)
 {
@@ -156,14 +177,9 @@ int mdata_sync_get(mdata_sync_t *sync, const char *key, uint8_t **value,
     if (sync == NULL)
         return mdata__error(err, MDATA_EINVAL, 0, 0, "sync is NULL");
     rc = mdata__check_key(key, err);
-    if (rc == 0) {
-        rc = mdata_get(sync->client, key, on_reply, &w, NULL);
-        if (rc < 0)
-            mdata__error(err, rc, 0, 0, "%s", mdata_strerror(rc));
-    }
-    if (rc < 0)
-        return take_value(&w, rc, value, len);
-    return take_value(&w, wait_for(sync, &w, err), value, len);
+    if (rc == 0)
+        rc = submitted(mdata_get(sync->client, key, on_reply, &w, NULL), err);
+    return finish(sync, &w, rc, value, len, err);
 }
 
 int mdata_sync_keys(mdata_sync_t *sync, uint8_t **list, size_t *len,
@@ -174,12 +190,8 @@ int mdata_sync_keys(mdata_sync_t *sync, uint8_t **list, size_t *len,
 
     if (sync == NULL)
         return mdata__error(err, MDATA_EINVAL, 0, 0, "sync is NULL");
-    rc = mdata_keys(sync->client, on_reply, &w, NULL);
-    if (rc < 0) {
-        mdata__error(err, rc, 0, 0, "%s", mdata_strerror(rc));
-        return take_value(&w, rc, list, len);
-    }
-    return take_value(&w, wait_for(sync, &w, err), list, len);
+    rc = submitted(mdata_keys(sync->client, on_reply, &w, NULL), err);
+    return finish(sync, &w, rc, list, len, err);
 }
 
 int mdata_sync_put(mdata_sync_t *sync, const char *key, const void *value,
@@ -195,14 +207,11 @@ int mdata_sync_put(mdata_sync_t *sync, const char *key, const void *value,
         rc = mdata__error(err, MDATA_EINVAL, 0, 0,
                           "empty value: the host refuses to PUT it (use "
                           "DELETE to remove a key)");
-    if (rc == 0) {
-        rc = mdata_put(sync->client, key, value, len, on_reply, &w, NULL);
-        if (rc < 0)
-            mdata__error(err, rc, 0, 0, "%s", mdata_strerror(rc));
-    }
-    if (rc < 0)
-        return rc;
-    return take_value(&w, wait_for(sync, &w, err), NULL, NULL);
+    if (rc == 0)
+        rc = submitted(mdata_put(sync->client, key, value, len, on_reply, &w,
+                                 NULL),
+                       err);
+    return finish(sync, &w, rc, NULL, NULL, err);
 }
 
 int mdata_sync_delete(mdata_sync_t *sync, const char *key, mdata_error_t *err)
@@ -213,27 +222,22 @@ int mdata_sync_delete(mdata_sync_t *sync, const char *key, mdata_error_t *err)
     if (sync == NULL)
         return mdata__error(err, MDATA_EINVAL, 0, 0, "sync is NULL");
     rc = mdata__check_key(key, err);
-    if (rc == 0) {
-        rc = mdata_delete(sync->client, key, on_reply, &w, NULL);
-        if (rc < 0)
-            mdata__error(err, rc, 0, 0, "%s", mdata_strerror(rc));
-    }
-    if (rc < 0)
-        return rc;
-    return take_value(&w, wait_for(sync, &w, err), NULL, NULL);
+    if (rc == 0)
+        rc = submitted(mdata_delete(sync->client, key, on_reply, &w, NULL),
+                       err);
+    return finish(sync, &w, rc, NULL, NULL, err);
 }
 
 int mdata_sync_connect(mdata_sync_t *sync, mdata_error_t *err)
 {
     sync_wait_t w = {0, 0, NULL, 0};
-    int rc;
 
     if (sync == NULL)
         return mdata__error(err, MDATA_EINVAL, 0, 0, "sync is NULL");
-    rc = mdata_connect(sync->client, on_reply, &w, NULL);
-    if (rc < 0)
-        return mdata__error(err, rc, 0, 0, "%s", mdata_strerror(rc));
-    return take_value(&w, wait_for(sync, &w, err), NULL, NULL);
+    return finish(sync, &w,
+                  submitted(mdata_connect(sync->client, on_reply, &w, NULL),
+                            err),
+                  NULL, NULL, err);
 }
 
 int mdata_sync_set_timeout_ms(mdata_sync_t *sync, uint64_t ms)

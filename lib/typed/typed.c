@@ -129,21 +129,19 @@ static void on_value(mdata_client_t *client, int status,
     free(t);
 }
 
-static int submit(mdata_client_t *client, int kind, const char *key,
-                  typed_req_t *proto, uint32_t *req_id)
+static int submit(mdata_client_t *client, int have_cb,
+                  const typed_req_t *proto, uint32_t *req_id)
 {
     typed_req_t *t;
     int rc;
 
-    if (client == NULL)
+    if (client == NULL || !have_cb)
         return MDATA_EINVAL;
     t = malloc(sizeof(*t));
     if (t == NULL)
         return MDATA_ENOMEM;
     *t = *proto;
-    t->kind = kind;
-    t->key = key;
-    rc = mdata_get(client, key, on_value, t, req_id);
+    rc = mdata_get(client, t->key, on_value, t, req_id);
     if (rc < 0)
         free(t);
     return rc;
@@ -152,61 +150,41 @@ static int submit(mdata_client_t *client, int kind, const char *key,
 int mdata_get_nics(mdata_client_t *client, mdata_nics_cb cb, void *userdata,
                    uint32_t *req_id)
 {
-    typed_req_t t;
+    typed_req_t t = {T_NICS, KEY_NICS, {.nics = cb}, userdata};
 
-    if (cb == NULL)
-        return MDATA_EINVAL;
-    t.cb.nics = cb;
-    t.ud = userdata;
-    return submit(client, T_NICS, KEY_NICS, &t, req_id);
+    return submit(client, cb != NULL, &t, req_id);
 }
 
 int mdata_get_routes(mdata_client_t *client, mdata_routes_cb cb,
                      void *userdata, uint32_t *req_id)
 {
-    typed_req_t t;
+    typed_req_t t = {T_ROUTES, KEY_ROUTES, {.routes = cb}, userdata};
 
-    if (cb == NULL)
-        return MDATA_EINVAL;
-    t.cb.routes = cb;
-    t.ud = userdata;
-    return submit(client, T_ROUTES, KEY_ROUTES, &t, req_id);
+    return submit(client, cb != NULL, &t, req_id);
 }
 
 int mdata_get_resolvers(mdata_client_t *client, mdata_resolvers_cb cb,
                         void *userdata, uint32_t *req_id)
 {
-    typed_req_t t;
+    typed_req_t t = {T_RESOLVERS, KEY_RESOLVERS, {.resolvers = cb}, userdata};
 
-    if (cb == NULL)
-        return MDATA_EINVAL;
-    t.cb.resolvers = cb;
-    t.ud = userdata;
-    return submit(client, T_RESOLVERS, KEY_RESOLVERS, &t, req_id);
+    return submit(client, cb != NULL, &t, req_id);
 }
 
 int mdata_get_hostname(mdata_client_t *client, mdata_string_cb cb,
                        void *userdata, uint32_t *req_id)
 {
-    typed_req_t t;
+    typed_req_t t = {T_STRING, KEY_HOSTNAME, {.string = cb}, userdata};
 
-    if (cb == NULL)
-        return MDATA_EINVAL;
-    t.cb.string = cb;
-    t.ud = userdata;
-    return submit(client, T_STRING, KEY_HOSTNAME, &t, req_id);
+    return submit(client, cb != NULL, &t, req_id);
 }
 
 int mdata_get_dns_domain(mdata_client_t *client, mdata_string_cb cb,
                          void *userdata, uint32_t *req_id)
 {
-    typed_req_t t;
+    typed_req_t t = {T_STRING, KEY_DNS_DOMAIN, {.string = cb}, userdata};
 
-    if (cb == NULL)
-        return MDATA_EINVAL;
-    t.cb.string = cb;
-    t.ud = userdata;
-    return submit(client, T_STRING, KEY_DNS_DOMAIN, &t, req_id);
+    return submit(client, cb != NULL, &t, req_id);
 }
 
 /* ---- blocking ---- */
@@ -235,55 +213,50 @@ static int sync_fetch(mdata_sync_t *sync, const char *key, int absent_ok,
     return rc;
 }
 
-int mdata_sync_get_nics(mdata_sync_t *sync, mdata_nic_list_t **out,
-                        mdata_error_t *err)
+/* GET key and parse it as kind into out, an mdata_*_list_t ** the
+ * caller has set to NULL. */
+static int sync_list(mdata_sync_t *sync, int kind, const char *key,
+                     void *out, mdata_error_t *err)
 {
     uint8_t *v = NULL;
     size_t len = 0;
-    int rc;
+    int rc = sync_fetch(sync, key, 0, &v, &len, err);
 
+    if (rc == 0 && kind == T_NICS)
+        rc = mdata_nics_parse(v, len, out, err);
+    else if (rc == 0 && kind == T_ROUTES)
+        rc = mdata_routes_parse(v, len, out, err);
+    else if (rc == 0)
+        rc = mdata_resolvers_parse(v, len, out, err);
+    mdata_free(v);
+    return rc;
+}
+
+int mdata_sync_get_nics(mdata_sync_t *sync, mdata_nic_list_t **out,
+                        mdata_error_t *err)
+{
     if (out == NULL)
         return mdata__error(err, MDATA_EINVAL, 0, 0, "out is NULL");
     *out = NULL;
-    rc = sync_fetch(sync, KEY_NICS, 0, &v, &len, err);
-    if (rc == 0)
-        rc = mdata_nics_parse(v, len, out, err);
-    mdata_free(v);
-    return rc;
+    return sync_list(sync, T_NICS, KEY_NICS, out, err);
 }
 
 int mdata_sync_get_routes(mdata_sync_t *sync, mdata_route_list_t **out,
                           mdata_error_t *err)
 {
-    uint8_t *v = NULL;
-    size_t len = 0;
-    int rc;
-
     if (out == NULL)
         return mdata__error(err, MDATA_EINVAL, 0, 0, "out is NULL");
     *out = NULL;
-    rc = sync_fetch(sync, KEY_ROUTES, 0, &v, &len, err);
-    if (rc == 0)
-        rc = mdata_routes_parse(v, len, out, err);
-    mdata_free(v);
-    return rc;
+    return sync_list(sync, T_ROUTES, KEY_ROUTES, out, err);
 }
 
 int mdata_sync_get_resolvers(mdata_sync_t *sync, mdata_resolver_list_t **out,
                              mdata_error_t *err)
 {
-    uint8_t *v = NULL;
-    size_t len = 0;
-    int rc;
-
     if (out == NULL)
         return mdata__error(err, MDATA_EINVAL, 0, 0, "out is NULL");
     *out = NULL;
-    rc = sync_fetch(sync, KEY_RESOLVERS, 0, &v, &len, err);
-    if (rc == 0)
-        rc = mdata_resolvers_parse(v, len, out, err);
-    mdata_free(v);
-    return rc;
+    return sync_list(sync, T_RESOLVERS, KEY_RESOLVERS, out, err);
 }
 
 static int sync_string(mdata_sync_t *sync, const char *key, char **out,
