@@ -1,6 +1,7 @@
 /* input.c: raw key values -> parsed libmdata objects -> model. */
 #include "input.h"
 
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,6 +45,80 @@ int nc_raw_set(nc_raw_t *raw, int key, const void *val, size_t len)
 
 /* A scalar value with surrounding white space removed, copied into out;
  * NULL when absent or empty; "" marks a value holding a NUL byte. */
+/*
+ * jansson spends some hundred bytes on every value, so a 16 MiB file of
+ * "{}," would take gigabytes: count values first (every '[', '{' and ','
+ * outside strings starts one) and refuse more than the five keys' parsers
+ * accept together, plus room for other keys.
+ */
+#define NC_FILE_VALUES_MAX                                                   \
+    (MDATA_NICS_VALUES_MAX + MDATA_ROUTES_VALUES_MAX +                       \
+     MDATA_RESOLVERS_VALUES_MAX + 4096)
+
+static size_t count_values(const char *p, size_t len)
+{
+    size_t i, n = 1;
+    int in_string = 0;
+
+    for (i = 0; i < len; i++) {
+        if (in_string) {
+            if (p[i] == '\\')
+                i++;
+            else if (p[i] == '"')
+                in_string = 0;
+        } else if (p[i] == '"') {
+            in_string = 1;
+        } else if (p[i] == '[' || p[i] == '{' || p[i] == ',') {
+            n++;
+        }
+    }
+    return n;
+}
+
+int nc_raw_from_json(const char *path, const char *data, size_t len,
+                     const char *not_object, nc_raw_t *raw, char *why,
+                     size_t cap)
+{
+    json_error_t jerr;
+    json_t *root;
+    int k, rc = 0;
+
+    if (count_values(data, len) > NC_FILE_VALUES_MAX) {
+        snprintf(why, cap, "%s: more than %d JSON values", path,
+                 NC_FILE_VALUES_MAX);
+        return MDATA_ERANGE;
+    }
+    root = json_loadb(data, len, JSON_REJECT_DUPLICATES, &jerr);
+    if (root == NULL || !json_is_object(root)) {
+        snprintf(why, cap, "%s: %s", path,
+                 root == NULL ? jerr.text : not_object);
+        json_decref(root);
+        return MDATA_EJSON;
+    }
+    for (k = 0; k < NC_KEY_COUNT && rc == 0; k++) {
+        json_t *v = json_object_get(root, nc_key_names[k]);
+        char *text;
+
+        if (v == NULL || json_is_null(v))
+            continue;
+        if (json_is_string(v)) {
+            rc = nc_raw_set(raw, k, json_string_value(v),
+                            json_string_length(v));
+            continue;
+        }
+        text = json_dumps(v, JSON_COMPACT | JSON_PRESERVE_ORDER |
+                                 JSON_ENCODE_ANY);
+        if (text == NULL) {
+            rc = MDATA_ENOMEM;
+            break;
+        }
+        rc = nc_raw_set(raw, k, text, strlen(text));
+        free(text);
+    }
+    json_decref(root);
+    return rc;
+}
+
 static const char *scalar(const nc_raw_t *raw, int key, char *out,
                           size_t cap)
 {

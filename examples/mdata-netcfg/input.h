@@ -44,6 +44,17 @@ int nc_raw_set(nc_raw_t *raw, int key, const void *val, size_t len);
  * Returns 0 or a negative MDATA_E* code with a message in why.
  */
 int nc_raw_from_file(const char *path, nc_raw_t *raw, char *why, size_t cap);
+#define NC_FILE_MAX (16u << 20) /* larger saved files are refused */
+
+/*
+ * The one-file form of --from-file, its len bytes already read (both
+ * platforms' nc_raw_from_file): at most NC_FILE_VALUES_MAX JSON values
+ * (MDATA_ERANGE), an object (else MDATA_EJSON with not_object as the
+ * text). Messages start with path.
+ */
+int nc_raw_from_json(const char *path, const char *data, size_t len,
+                     const char *not_object, nc_raw_t *raw, char *why,
+                     size_t cap);
 
 /* Connection options for nc_raw_fetch. */
 typedef struct nc_fetch_opts {

@@ -3,14 +3,11 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#define NC_FILE_MAX (16u << 20) /* larger saved values are refused */
 
 /* Read a whole regular file. Returns 0, -ENOENT-like MDATA_ENOTFOUND when
  * it does not exist, or another code. */
@@ -94,43 +91,11 @@ static int from_dir(const char *path, nc_raw_t *raw, char *why, size_t cap)
     return rc;
 }
 
-/*
- * jansson spends some hundred bytes on every value, so a 16 MiB file of
- * "{}," would take gigabytes: count values first (every '[', '{' and ','
- * outside strings starts one) and refuse more than the five keys' parsers
- * accept together, plus room for other keys.
- */
-#define NC_FILE_VALUES_MAX                                                   \
-    (MDATA_NICS_VALUES_MAX + MDATA_ROUTES_VALUES_MAX +                       \
-     MDATA_RESOLVERS_VALUES_MAX + 4096)
-
-static size_t count_values(const char *p, size_t len)
-{
-    size_t i, n = 1;
-    int in_string = 0;
-
-    for (i = 0; i < len; i++) {
-        if (in_string) {
-            if (p[i] == '\\')
-                i++;
-            else if (p[i] == '"')
-                in_string = 0;
-        } else if (p[i] == '"') {
-            in_string = 1;
-        } else if (p[i] == '[' || p[i] == '{' || p[i] == ',') {
-            n++;
-        }
-    }
-    return n;
-}
-
 static int from_json(const char *path, nc_raw_t *raw, char *why, size_t cap)
 {
-    json_error_t jerr;
-    json_t *root;
     char *data = NULL;
     size_t len = 0;
-    int k, rc;
+    int rc;
 
     rc = slurp(AT_FDCWD, path, &data, &len, why, cap);
     if (rc == MDATA_ENOTFOUND) {
@@ -139,41 +104,8 @@ static int from_json(const char *path, nc_raw_t *raw, char *why, size_t cap)
     }
     if (rc != 0)
         return rc;
-    if (count_values(data, len) > NC_FILE_VALUES_MAX) {
-        snprintf(why, cap, "%s: more than %d JSON values", path,
-                 NC_FILE_VALUES_MAX);
-        free(data);
-        return MDATA_ERANGE;
-    }
-    root = json_loadb(data, len, JSON_REJECT_DUPLICATES, &jerr);
+    rc = nc_raw_from_json(path, data, len, "not a JSON object", raw, why, cap);
     free(data);
-    if (root == NULL || !json_is_object(root)) {
-        snprintf(why, cap, "%s: %s", path,
-                 root == NULL ? jerr.text : "not a JSON object");
-        json_decref(root);
-        return MDATA_EJSON;
-    }
-    for (k = 0; k < NC_KEY_COUNT && rc == 0; k++) {
-        json_t *v = json_object_get(root, nc_key_names[k]);
-        char *text;
-
-        if (v == NULL || json_is_null(v))
-            continue;
-        if (json_is_string(v)) {
-            rc = nc_raw_set(raw, k, json_string_value(v),
-                            json_string_length(v));
-            continue;
-        }
-        text = json_dumps(v, JSON_COMPACT | JSON_PRESERVE_ORDER |
-                                 JSON_ENCODE_ANY);
-        if (text == NULL) {
-            rc = MDATA_ENOMEM;
-            break;
-        }
-        rc = nc_raw_set(raw, k, text, strlen(text));
-        free(text);
-    }
-    json_decref(root);
     return rc;
 }
 

@@ -9,7 +9,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <io.h>
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -126,37 +125,45 @@ int nc_output_prune(const char *dir, const nc_files_t *files,
 
 int nc_raw_from_file(const char *path, nc_raw_t *raw, char *why, size_t cap)
 {
-    json_error_t jerr;
-    json_t *root;
-    int k, rc = 0;
+    FILE *f = fopen(path, "rb");
+    char *data;
+    long size;
+    size_t len;
+    int rc;
 
-    root = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
-    if (root == NULL || !json_is_object(root)) {
-        snprintf(why, cap, "%s: %s", path,
-                 root == NULL ? jerr.text
-                              : "not a JSON object (on Windows --from-file "
-                                "takes the one-file form)");
-        json_decref(root);
-        return MDATA_EJSON;
-    }
-    for (k = 0; k < NC_KEY_COUNT && rc == 0; k++) {
-        json_t *v = json_object_get(root, nc_key_names[k]);
-        char *text;
+    if (f == NULL) {
+        int e = errno;
 
-        if (v == NULL || json_is_null(v))
-            continue;
-        if (json_is_string(v)) {
-            rc = nc_raw_set(raw, k, json_string_value(v),
-                            json_string_length(v));
-            continue;
-        }
-        text = json_dumps(v, JSON_COMPACT | JSON_PRESERVE_ORDER |
-                                 JSON_ENCODE_ANY);
-        if (text == NULL)
-            return json_decref(root), MDATA_ENOMEM;
-        rc = nc_raw_set(raw, k, text, strlen(text));
-        free(text);
+        snprintf(why, cap, "%s: %s", path, strerror(e));
+        return e == ENOENT ? MDATA_ENOTFOUND : MDATA_EIO;
     }
-    json_decref(root);
+    if (fseek(f, 0, SEEK_END) != 0 || (size = ftell(f)) < 0 ||
+        fseek(f, 0, SEEK_SET) != 0) {
+        snprintf(why, cap, "%s: cannot tell its size", path);
+        fclose(f);
+        return MDATA_EIO;
+    }
+    if ((unsigned long)size > NC_FILE_MAX) {
+        snprintf(why, cap, "%s: not a file of at most %u bytes", path,
+                 NC_FILE_MAX);
+        fclose(f);
+        return MDATA_EINVAL;
+    }
+    data = malloc((size_t)size + 1);
+    if (data == NULL) {
+        fclose(f);
+        return MDATA_ENOMEM;
+    }
+    len = fread(data, 1, (size_t)size, f);
+    rc = ferror(f) || len != (size_t)size ? MDATA_EIO : 0;
+    fclose(f);
+    if (rc != 0)
+        snprintf(why, cap, "%s: read error", path);
+    else
+        rc = nc_raw_from_json(path, data, len,
+                              "not a JSON object (on Windows --from-file "
+                              "takes the one-file form)",
+                              raw, why, cap);
+    free(data);
     return rc;
 }
