@@ -1,4 +1,4 @@
-/* The suites of test-types, plus helpers they share. */
+/* The suites of test-parse, plus helpers they share. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,7 +7,7 @@
 #include "testutil.h"
 
 #ifdef TT_FAILMALLOC_ONLY
-/* test-types-failmalloc: its own program, linked with malloc wrapped. */
+/* test-parse-failmalloc: its own program, linked with malloc wrapped. */
 CU_SuiteInfo mdata_test_suites[] = {
     {"failmalloc", NULL, NULL, NULL, NULL, failmalloc_tests},
     CU_SUITE_INFO_NULL,
