@@ -90,6 +90,14 @@ void eh_collect(eh_t *h)
     }
 }
 
+void eh_probe(eh_t *h)
+{
+    mdata__engine_connected(h->e, h->now);
+    CU_ASSERT_FATAL(eh_out_is(h, "\n"));
+    eh_feed(h, "invalid command\n");
+    CU_ASSERT_FATAL(eh_out_is(h, "NEGOTIATE V2\n"));
+}
+
 void eh_handshake_v2(eh_t *h)
 {
     mdata__engine_connected(h->e, h->now);

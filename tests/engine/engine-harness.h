@@ -34,6 +34,9 @@ void eh_feed_mem(eh_t *h, const void *p, size_t n);
 void eh_at(eh_t *h, uint64_t t);
 /* Collect completions into h->done. */
 void eh_collect(eh_t *h);
+/* Connect and answer the line probe: NEGOTIATE V2 is out (and taken),
+ * the host's answer to it up to the test. */
+void eh_probe(eh_t *h);
 /* Connect and complete the V2 handshake. */
 void eh_handshake_v2(eh_t *h);
 /*

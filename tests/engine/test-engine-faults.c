@@ -413,10 +413,7 @@ static void test_engine_v1_lost_reply(void)
 
     eh_init(&h, backoff_cfg);
     eh_get(&h, "k");
-    mdata__engine_connected(h.e, h.now);
-    CU_ASSERT(eh_out_is(&h, "\n"));
-    eh_feed(&h, "invalid command\n");
-    CU_ASSERT(eh_out_is(&h, "NEGOTIATE V2\n"));
+    eh_probe(&h);
     eh_feed(&h, "invalid command\n"); /* a V1 host, or a stale answer */
     CU_ASSERT(eh_out_is(&h, "NEGOTIATE V2\n"));
     eh_feed(&h, "invalid command\n"); /* a V1 host: it says so twice */

@@ -81,10 +81,7 @@ static void test_engine_handshake_v1(void)
                                    h.now, &id, NULL) == 0);
     CU_ASSERT(mdata__engine_submit(h.e, MDATA__OP_KEYS, NULL, NULL, 0, NULL,
                                    h.now, &id, NULL) == 0);
-    mdata__engine_connected(h.e, h.now);
-    CU_ASSERT(eh_out_is(&h, "\n"));
-    eh_feed(&h, "invalid command\n");
-    CU_ASSERT(eh_out_is(&h, "NEGOTIATE V2\n"));
+    eh_probe(&h);
     eh_feed(&h, "FAILURE\n");
     CU_ASSERT_EQUAL(mdata__engine_protocol(h.e), MDATA__PROTO_V1);
     /* PUT and DELETE fail at once; one V1 request at a time */
@@ -154,10 +151,7 @@ static void test_engine_negotiate_stale_then_v1(void)
 
     eh_init(&h, NULL);
     eh_get(&h, "k");
-    mdata__engine_connected(h.e, h.now);
-    CU_ASSERT(eh_out_is(&h, "\n"));
-    eh_feed(&h, "invalid command\n");
-    CU_ASSERT(eh_out_is(&h, "NEGOTIATE V2\n"));
+    eh_probe(&h);
     eh_feed(&h, "invalid command\n");       /* stale */
     CU_ASSERT(eh_out_is(&h, "NEGOTIATE V2\n"));
     eh_feed(&h, "FAILURE\n");               /* first NEGOTIATE: V1 */
@@ -208,10 +202,7 @@ static void test_engine_negotiate_success_drain(void)
 
     eh_init(&h, NULL);
     eh_get(&h, "k");
-    mdata__engine_connected(h.e, h.now);
-    CU_ASSERT(eh_out_is(&h, "\n"));
-    eh_feed(&h, "invalid command\n");
-    CU_ASSERT(eh_out_is(&h, "NEGOTIATE V2\n"));
+    eh_probe(&h);
     eh_feed(&h, "SUCCESS\nwhatever\n");
     CU_ASSERT(eh_out_is(&h, ""));
     eh_feed(&h, ".\n");
@@ -227,10 +218,7 @@ static void test_engine_negotiate_junk(void)
     /* junk after the barrier does not pass for a V1 answer */
     eh_init(&h, NULL);
     eh_get(&h, "k");
-    mdata__engine_connected(h.e, h.now);
-    CU_ASSERT(eh_out_is(&h, "\n"));
-    eh_feed(&h, "invalid command\n");
-    CU_ASSERT(eh_out_is(&h, "NEGOTIATE V2\n"));
+    eh_probe(&h);
     eh_feed(&h, "#junk\n");
     CU_ASSERT_EQUAL(mdata__engine_protocol(h.e), MDATA__PROTO_UNKNOWN);
     eh_feed(&h, "V2_OK\n");
@@ -239,10 +227,7 @@ static void test_engine_negotiate_junk(void)
     /* an answer we do not know, and nothing else: a V1 host */
     eh_init(&h, NULL);
     eh_get(&h, "k");
-    mdata__engine_connected(h.e, h.now);
-    CU_ASSERT(eh_out_is(&h, "\n"));
-    eh_feed(&h, "invalid command\n");
-    CU_ASSERT(eh_out_is(&h, "NEGOTIATE V2\n"));
+    eh_probe(&h);
     eh_feed(&h, "WHAT\n");
     eh_at(&h, mdata__engine_next_deadline(h.e));
     /* once might be a damaged V2_OK: negotiate again */
