@@ -2,6 +2,9 @@
  * Shared main for every CUnit test program: registers the program's
  * mdata_test_suites table, runs it verbosely, exits non-zero on failure.
  * Optional argv[1]: run only that suite; argv[2]: only that test.
+ * meson registers each suite as its own test (tests/meson.build, so a
+ * failure names its topic); `--listed NAME...` fails when the program has
+ * a suite missing from those names, so none is left out of meson's list.
  */
 #include <stdio.h>
 #include <string.h>
@@ -10,9 +13,32 @@
 
 #include "testutil.h"
 
+/* 0 when every suite of the table is among names[0..n). */
+static int all_listed(char **names, int n)
+{
+    const CU_SuiteInfo *s;
+    int missing = 0;
+
+    for (s = mdata_test_suites; s->pName != NULL; s++) {
+        int i;
+
+        for (i = 0; i < n && strcmp(names[i], s->pName) != 0; i++)
+            ;
+        if (i == n) {
+            fprintf(stderr, "suite %s is not registered in meson.build\n",
+                    s->pName);
+            missing = 1;
+        }
+    }
+    return missing;
+}
+
 int main(int argc, char **argv)
 {
     unsigned int failed;
+
+    if (argc > 1 && strcmp(argv[1], "--listed") == 0)
+        return all_listed(argv + 2, argc - 2);
 
     if (CU_initialize_registry() != CUE_SUCCESS)
         return 2;

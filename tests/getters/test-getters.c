@@ -1069,7 +1069,7 @@ static CU_TestInfo async_tests[] = {
 };
 
 CU_SuiteInfo mdata_test_suites[] = {
-    {"typed-sync", NULL, NULL, NULL, NULL, sync_tests},
-    {"typed-async", NULL, NULL, NULL, NULL, async_tests},
+    {"sync", NULL, NULL, NULL, NULL, sync_tests},
+    {"async", NULL, NULL, NULL, NULL, async_tests},
     CU_SUITE_INFO_NULL,
 };
