@@ -131,18 +131,6 @@ int mdata_frame_encode(const char *reqid, const char *code, const void *payload,
     return 0;
 }
 
-/* The value of a hex digit of either case, or -1. */
-static int hex_digit(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 static int frame_error(mdata_error_t *err, int code, size_t pos,
                        const char *what)
 {
@@ -182,7 +170,7 @@ int mdata_frame_parse(const char *line, size_t len, uint8_t *payload_buf,
      * it so is no less sure of its bytes. */
     for (n = 0; n < 8; n++, i++) {
         int c = i < len ? (unsigned char)line[i] : -1;
-        int d = hex_digit(c);
+        int d = mdata__hex_value(c);
 
         if (d < 0)
             return frame_error(err, MDATA_EFRAME, i, "checksum is not 8 "

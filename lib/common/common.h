@@ -23,4 +23,16 @@ int mdata__error(mdata_error_t *err, int code, int sys_errno, size_t position,
 
 #define MDATA__ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
+/* The value of a hex digit of either case, or -1. */
+static inline int mdata__hex_value(int c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
 #endif

@@ -25,17 +25,6 @@ void mdata__stream_reset(mdata__engine_t *e)
     memset(&e->st, 0, sizeof(e->st));
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /*
  * Parse "V2 LEN CRC REQID CODE " from the line's first bytes: the offset
  * just past it, 0 while more bytes are needed, -1 when the line is not a
@@ -62,7 +51,7 @@ static long parse_header(mdata__engine_t *e, const char *p, size_t n)
     if (i == start || p[i++] != ' ' || len <= MDATA__STREAM_MIN)
         return -1;
     for (start = i; i < n && i - start < 8; i++) {
-        if ((d = hexval(p[i])) < 0)
+        if ((d = mdata__hex_value(p[i])) < 0)
             return -1;
         crc = crc << 4 | (uint32_t)d;
     }
@@ -72,7 +61,7 @@ static long parse_header(mdata__engine_t *e, const char *p, size_t n)
         return -1;
     s->body = i;
     for (start = i; i < n && i - start < 8; i++)
-        if (hexval(p[i]) < 0 || (p[i] >= 'A' && p[i] <= 'F'))
+        if (mdata__hex_value(p[i]) < 0 || (p[i] >= 'A' && p[i] <= 'F'))
             return -1;
     if (i == n)
         return 0;

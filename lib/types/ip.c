@@ -9,17 +9,6 @@
 
 #include "types/types.h"
 
-static int hexval(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Decimal 0..max, 1-3 digits, no leading zero; -1 if not. */
 static int small_decimal(const char *s, size_t n, int max)
 {
@@ -97,7 +86,7 @@ static int parse_v6(const char *s, size_t n, uint8_t out[16])
         if (end - start == 0 || end - start > 4 || nw == 8)
             return -1;
         for (; start < end; start++) {
-            int h = hexval((unsigned char)s[start]);
+            int h = mdata__hex_value((unsigned char)s[start]);
 
             if (h < 0)
                 return -1;
@@ -340,10 +329,10 @@ int mdata__mac_parse(const char *text, size_t len, uint8_t mac[6])
     for (k = 0; k < 6; k++) {
         int h1, h2 = -1;
 
-        if (i >= len || (h1 = hexval((unsigned char)text[i])) < 0)
+        if (i >= len || (h1 = mdata__hex_value((unsigned char)text[i])) < 0)
             return MDATA_EINVAL;
         i++;
-        if (i < len && (h2 = hexval((unsigned char)text[i])) >= 0)
+        if (i < len && (h2 = mdata__hex_value((unsigned char)text[i])) >= 0)
             i++;
         mac[k] = (uint8_t)(h2 < 0 ? h1 : h1 << 4 | h2);
         if (k < 5) {
