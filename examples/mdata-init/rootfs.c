@@ -443,7 +443,16 @@ int mi_dir_ensure(mi_root_t *r, const char *rel, mode_t mode)
 
     fd = mi_dir_open(r, rel, !r->dry_run, mode);
     if (fd == -ENOENT && r->dry_run) {
+        int i, n = r->dry_created_count;
+
+        for (i = 0; i < n; i++)
+            if (strcmp(r->dry_created[i], rel) == 0)
+                return 0;
         say(r, "create", "created", rel);
+        if (n < 8 && strlen(rel) < sizeof(r->dry_created[0])) {
+            strcpy(r->dry_created[n], rel);
+            r->dry_created_count = n + 1;
+        }
         return 0;
     }
     if (fd < 0)

@@ -21,6 +21,10 @@ typedef struct mi_root {
     int dry_run;
     int verbose;
     int is_root;     /* euid 0: chown new files to root */
+    /* dry run: directories already reported as "would create", so the late
+     * phase of `all` does not report them again (more are reported again) */
+    char dry_created[8][128];
+    int dry_created_count;
 } mi_root_t;
 
 /* Open dir as the root. Returns 0 or -errno. */

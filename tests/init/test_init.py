@@ -553,6 +553,10 @@ def test_dry_run_changes_nothing(host, root):
         assert what % root in r.out, what
     assert "would run ssh-keygen -A -f %s" % root in r.out
     assert "would run user-script" in r.out
+    # each change said once, though both phases want var/lib/mdata-init
+    assert r.out.count("would create %s/var/lib/mdata-init\n" % root) == 1, r.out
+    lines = r.out.splitlines()
+    assert len(lines) == len(set(lines)), r.out
 
 
 def test_conf_turns_steps_off(host, root):
