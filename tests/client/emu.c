@@ -117,7 +117,23 @@ static void half_reply_host(int lfd)
     }
 }
 
-int peer_start_half_reply(emu_t *emu)
+/* A host that accepts and hangs up at once, forever, writing a byte to
+ * notify_fd for each connection. */
+static void hangup_host(int lfd, int notify_fd)
+{
+    for (;;) {
+        int fd = accept(lfd, NULL, NULL);
+
+        if (fd < 0)
+            _exit(1);
+        close(fd);
+        if (write(notify_fd, "c", 1) != 1)
+            _exit(1);
+    }
+}
+
+/* Fork serve(listening fd, arg) on a unix socket at emu->path. */
+static int peer_start(emu_t *emu, void (*serve)(int lfd, int arg), int arg)
 {
     struct sockaddr_un sa;
     int lfd;
@@ -134,16 +150,32 @@ int peer_start_half_reply(emu_t *emu)
         return -1;
     memcpy(sa.sun_path, emu->path, strlen(emu->path) + 1);
     if (lfd < 0 || bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
-        listen(lfd, 4) != 0)
+        listen(lfd, 16) != 0)
         return -1;
     emu->pid = fork();
     if (emu->pid < 0)
         return -1;
     if (emu->pid == 0) {
         alarm(60); /* never outlive the test by much */
-        half_reply_host(lfd);
+        serve(lfd, arg);
         _exit(0);
     }
     close(lfd);
     return 0;
+}
+
+static void serve_half_reply(int lfd, int unused)
+{
+    (void)unused;
+    half_reply_host(lfd);
+}
+
+int peer_start_half_reply(emu_t *emu)
+{
+    return peer_start(emu, serve_half_reply, 0);
+}
+
+int peer_start_hangup(emu_t *emu, int notify_fd)
+{
+    return peer_start(emu, hangup_host, notify_fd);
 }

@@ -11,10 +11,15 @@
 /* Start mdata-emu on tests/client/vm.json. */
 #define emu_start(emu, pty, extra) emu_start_vm((emu), (pty), MDATA_TEST_VM, (extra))
 
-/* A forked fake host on a unix socket that hangs up in the middle of its
- * first V2 reply, and answers whole on later connections (emu_stop stops
- * it). */
+/*
+ * Forked fake hosts on a unix socket at emu->path, for what the emulator
+ * cannot do (emu_stop stops them). half_reply hangs up in the middle of
+ * its first V2 reply and answers whole on later connections; hangup
+ * accepts and hangs up at once, forever, writing a byte to notify_fd for
+ * each connection.
+ */
 int peer_start_half_reply(emu_t *emu);
+int peer_start_hangup(emu_t *emu, int notify_fd);
 
 /* Monotonic milliseconds. */
 uint64_t now_ms(void);

@@ -304,47 +304,21 @@ static void test_reopen_sync_across_restart(void)
  * a handful of connections, not thousands; the request then times out. */
 static void test_reopen_backoff_on_instant_hangups(void)
 {
-    char dir[] = "/tmp/mdata-test-XXXXXX", path[128], tick;
-    struct sockaddr_un sa;
+    char tick;
+    emu_t peer;
     mdata_sync_t *s;
     mdata_error_t err;
     uint64_t took;
-    int lfd, pipefd[2], conns = 0, st;
-    pid_t pid;
+    int pipefd[2], conns = 0;
 
-    CU_ASSERT_FATAL(mkdtemp(dir) != NULL);
-    snprintf(path, sizeof(path), "%s/metadata.sock", dir);
-    memset(&sa, 0, sizeof(sa));
-    sa.sun_family = AF_UNIX;
-    memcpy(sa.sun_path, path, strlen(path) + 1);
-    lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    CU_ASSERT_FATAL(lfd >= 0);
-    CU_ASSERT_FATAL(bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) == 0);
-    CU_ASSERT_FATAL(listen(lfd, 16) == 0);
     CU_ASSERT_FATAL(pipe(pipefd) == 0);
-    pid = fork();
-    CU_ASSERT_FATAL(pid >= 0);
-    if (pid == 0) {
-        close(pipefd[0]);
-        alarm(60); /* never outlive the test by much */
-        for (;;) {
-            int fd = accept(lfd, NULL, NULL);
-
-            if (fd < 0)
-                _exit(1);
-            close(fd);
-            if (write(pipefd[1], "c", 1) != 1)
-                _exit(1);
-        }
-    }
-    close(lfd);
+    CU_ASSERT_FATAL(peer_start_hangup(&peer, pipefd[1]) == 0);
     close(pipefd[1]);
-    s = sync_on(path, 3000);
+    s = sync_on(peer.path, 3000);
     CU_ASSERT_EQUAL(get_host(s, &err, &took), MDATA_ETIMEDOUT);
     CU_ASSERT(took >= 2900 && took < 20000);
     mdata_sync_free(s);
-    kill(pid, SIGTERM);
-    waitpid(pid, &st, 0);
+    emu_stop(&peer);
     while (read(pipefd[0], &tick, 1) == 1)
         conns++;
     close(pipefd[0]);
@@ -352,8 +326,6 @@ static void test_reopen_backoff_on_instant_hangups(void)
             conns, (unsigned long long)took);
     CU_ASSERT(conns >= 3);
     CU_ASSERT(conns <= 15);
-    unlink(path);
-    rmdir(dir);
 }
 
 /*
