@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include <uv.h>
 
+#include "fetch.h"
 #include "mdata.h"
 #include "rules.h"
 
@@ -76,53 +77,30 @@ int mi_meta_set(mi_meta_t *m, int key, const void *val, size_t len)
 
 /* --- fetch over one connection -------------------------------------- */
 
-typedef struct fetch {
-    mi_meta_t *m;
-    int pending;
-    int rc, rc_key;     /* the first failure that means "no service" */
-    int oom;
-} fetch_t;
-
-typedef struct slot {
-    fetch_t *f;
-    int key;
-} slot_t;
-
-static void on_reply(mdata_client_t *client, int status,
-                     const mdata_reply_t *reply, void *userdata)
+static int on_reply(int key, int status, const uint8_t *val, size_t len,
+                    void *userdata)
 {
-    slot_t *s = userdata;
-    fetch_t *f = s->f;
-    size_t len = 0;
-    const uint8_t *v = mdata_reply_value(reply, &len);
+    mi_meta_t *m = userdata;
 
     switch (status) {
     case 0:
-        if (mi_meta_set(f->m, s->key, v, len) != 0)
-            f->oom = 1;
-        break;
+        return mi_meta_set(m, key, val, len);
     case MDATA_ENOTFOUND:
-        break;
+        return 0;
     case MDATA_ETOOBIG:
         /* A hostile or mistaken huge value: that key alone is left out. */
-        nc_buf_printf(&f->m->warn, "%s is larger than its bound "
-                                   "(max_value_size, or the library's for "
-                                   "names and network keys); ignored\n",
-                      mi_key_name(s->key));
-        break;
+        nc_buf_printf(&m->warn, "%s is larger than its bound "
+                                "(max_value_size, or the library's for "
+                                "names and network keys); ignored\n",
+                      mi_key_name(key));
+        return 0;
     case MDATA_EREMOTE:
-        nc_buf_printf(&f->m->warn, "%s: the host answered FAILURE; "
-                                   "taken as absent\n", mi_key_name(s->key));
-        break;
+        nc_buf_printf(&m->warn, "%s: the host answered FAILURE; "
+                                "taken as absent\n", mi_key_name(key));
+        return 0;
     default:
-        if (f->rc == 0) {
-            f->rc = status;
-            f->rc_key = s->key;
-        }
-        break;
+        return status;  /* the first such failure means "no service" */
     }
-    if (--f->pending == 0)
-        mdata_client_close(client, NULL, NULL);
 }
 
 static void on_trace(int direction, const char *line, size_t shown,
@@ -145,32 +123,13 @@ static int is_serial(const char *device)
     return device != NULL && stat(device, &st) == 0 && S_ISCHR(st.st_mode);
 }
 
-int mi_meta_fetch(const mi_fetch_opts_t *opts, mi_meta_t *m, char *why,
-                  size_t cap)
+/* Bounds and tracing on top of the device and deadline nc_fetch_open sets. */
+static int configure(mdata_options_t *mo, void *userdata)
 {
-    mdata_options_t *mo = NULL;
-    mdata_client_t *client = NULL;
-    mdata_error_t err;
-    slot_t slots[MI_KEY_COUNT];
-    fetch_t f;
-    uv_loop_t loop;
-    int k, rc, nkeys;
+    const mi_fetch_opts_t *opts = userdata;
+    int rc = 0;
 
-    memset(&f, 0, sizeof(f));
-    memset(&err, 0, sizeof(err));
-    f.m = m;
-    if (uv_loop_init(&loop) != 0) {
-        snprintf(why, cap, "cannot create an event loop");
-        return MDATA_ENOMEM;
-    }
-    rc = mdata_options_new(&mo);
-    if (rc == 0 && opts->device != NULL)
-        rc = mdata_options_set_device(mo, opts->device);
-    /* Every request is submitted now, so each one's total deadline is the
-     * deadline of the whole fetch. */
-    if (rc == 0 && opts->timeout_ms != 0)
-        rc = mdata_options_set_timeout_ms(mo, opts->timeout_ms);
-    if (rc == 0 && opts->max_value != 0)
+    if (opts->max_value != 0)
         rc = mdata_options_set_max_reply(mo, opts->max_value);
     /* Names and markers are short: a hostile host gets 4 KiB for them
      * (the typed keys carry the library's own bounds). */
@@ -186,43 +145,28 @@ int mi_meta_fetch(const mi_fetch_opts_t *opts, mi_meta_t *m, char *why,
         rc = mdata_options_set_max_inflight(mo, MI_KEY_COUNT);
     if (rc == 0 && opts->verbose)
         rc = mdata_options_set_trace(mo, on_trace, NULL);
-    if (rc == 0)
-        rc = mdata_client_new(&loop, mo, &client, &err);
-    mdata_options_free(mo);
-    if (rc != 0) {
-        snprintf(why, cap, "%s", err.text[0] ? err.text : mdata_strerror(rc));
-        uv_loop_close(&loop);
+    return rc;
+}
+
+_Static_assert(MI_KEY_COUNT <= NC_FETCH_KEYS_MAX, "one fetch takes them all");
+
+int mi_meta_fetch(const mi_fetch_opts_t *opts, mi_meta_t *m, char *why,
+                  size_t cap)
+{
+    mdata_client_t *client = NULL;
+    uv_loop_t loop;
+    int rc = nc_fetch_open(&loop, opts->device, opts->timeout_ms, configure,
+                           (void *)opts, &client, why, cap);
+
+    if (rc != 0)
         return rc;
-    }
     /* Base64 markers exist for the serial line only (cloud-init's legacy
      * serial client); zones' sockets carry plain values. */
     m->serial = is_serial(mdata_client_device(client));
-    nkeys = m->serial ? MI_KEY_COUNT : MI_VALUE_KEYS;
-    for (k = 0; k < nkeys; k++) {
-        slots[k].f = &f;
-        slots[k].key = k;
-        rc = mdata_get(client, mi_key_name(k), on_reply, &slots[k], NULL);
-        if (rc != 0) {
-            f.rc = rc;
-            f.rc_key = k;
-            break;
-        }
-        f.pending++;
-    }
-    if (f.pending == 0)
-        mdata_client_close(client, NULL, NULL);
-    uv_run(&loop, UV_RUN_DEFAULT);
-    if (uv_loop_close(&loop) != 0) {
-        uv_run(&loop, UV_RUN_DEFAULT);
-        uv_loop_close(&loop);
-    }
-    if (f.oom)
-        f.rc = MDATA_ENOMEM;
-    if (f.rc != 0) {
-        snprintf(why, cap, "GET %s: %s", mi_key_name(f.rc_key),
-                 mdata_strerror(f.rc));
-        return f.rc;
-    }
+    rc = nc_fetch_keys(&loop, client, m->serial ? MI_KEY_COUNT : MI_VALUE_KEYS,
+                       mi_key_name, on_reply, m, why, cap);
+    if (rc != 0)
+        return rc;
     return nc_buf_failed(&m->warn) ? MDATA_ENOMEM : 0;
 }
 
