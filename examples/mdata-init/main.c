@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fetch.h"
 #include "init.h"
 #include "mdata.h"
 
@@ -102,19 +103,6 @@ static void usage(FILE *fp)
             "usage.\n");
 }
 
-static int parse_timeout(const char *text, uint64_t *ms)
-{
-    char *end;
-    double secs = strtod(text, &end);
-
-    if (end == text || *end != '\0' || !(secs > 0) || secs > 86400)
-        return -1;
-    *ms = (uint64_t)(secs * 1000 + 0.5);
-    if (*ms == 0)
-        *ms = 1;
-    return 0;
-}
-
 static void read_conf(mi_ctx_t *c)
 {
     nc_buf_t warn;
@@ -169,7 +157,7 @@ int main(int argc, char **argv)
             fo.device = optarg;
             break;
         case 't':
-            if (parse_timeout(optarg, &fo.timeout_ms) != 0) {
+            if (nc_fetch_parse_timeout(optarg, &fo.timeout_ms) != 0) {
                 fprintf(stderr, "mdata-init: bad timeout '%s' (seconds, "
                                 "0 < t <= 86400)\n", optarg);
                 return 2;

@@ -5,7 +5,21 @@
 #include "input.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+int nc_fetch_parse_timeout(const char *text, uint64_t *ms)
+{
+    char *end;
+    double secs = strtod(text, &end);
+
+    if (end == text || *end != '\0' || !(secs > 0) || secs > 86400)
+        return -1;
+    *ms = (uint64_t)(secs * 1000 + 0.5);
+    if (*ms == 0)
+        *ms = 1;
+    return 0;
+}
 
 int nc_fetch_open(uv_loop_t *loop, const char *device, uint64_t timeout_ms,
                   nc_fetch_configure_fn configure, void *userdata,

@@ -13,6 +13,13 @@
 
 #include "mdata.h"
 
+/*
+ * A --timeout argument: seconds as mdata-get's -t (decimals allowed),
+ * 0 < t <= 86400, into *ms (at least 1). Returns 0, or -1 when text is not
+ * such a number (*ms untouched).
+ */
+int nc_fetch_parse_timeout(const char *text, uint64_t *ms);
+
 /* More options for the client: NULL, or returns 0 or an MDATA_E* code. */
 typedef int (*nc_fetch_configure_fn)(mdata_options_t *mo, void *userdata);
 

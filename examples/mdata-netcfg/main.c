@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fetch.h"
 #include "ifname.h"
 #include "input.h"
 #include "model.h"
@@ -199,23 +200,13 @@ int main(int argc, char **argv)
         case 'd':
             fo.device = optarg;
             break;
-        case 't': {
-            /* Seconds, as mdata-get's -t (decimals allowed). */
-            char *end;
-            double secs = strtod(optarg, &end);
-
-            if (end == optarg || *end != '\0' || !(secs > 0) ||
-                secs > 86400) {
+        case 't':
+            if (nc_fetch_parse_timeout(optarg, &fo.timeout_ms) != 0) {
                 fprintf(stderr, "mdata-netcfg: bad timeout '%s' (seconds, "
-                                "0 < t <= 86400)\n",
-                        optarg);
+                                "0 < t <= 86400)\n", optarg);
                 return 2;
             }
-            fo.timeout_ms = (uint64_t)(secs * 1000 + 0.5);
-            if (fo.timeout_ms == 0)
-                fo.timeout_ms = 1;
             break;
-        }
         case 'q':
             quiet = 1;
             break;

@@ -751,3 +751,15 @@ def test_huge_name_bounded(host, root):
     assert r.code == 0, r
     assert "hostname is larger than its bound" in r.out
     assert read(root, "etc/hostname") == "sdc-name\n"
+
+
+@pytest.mark.parametrize("t", ["0", "-1", "abc", "1s", "86401"])
+def test_bad_timeout_refused(t, root):
+    # A usage error before any connection is tried or any file touched.
+    before = files_state(root)
+    r = run_init("--root", root, "--device", "/nonexistent", "--timeout", t,
+                 "early")
+    assert r.code == 2, r
+    assert r.err == ("mdata-init: bad timeout '%s' (seconds, "
+                     "0 < t <= 86400)\n" % t), r
+    assert files_state(root) == before

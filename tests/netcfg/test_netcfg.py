@@ -816,3 +816,13 @@ def test_hostile_16mib_from_file(tmp_path):
     assert code == 1 and "sdc:nics: nics: 5592384 entries, at most 32 " \
         "allowed" in err, err
     assert rss < 96 * 1024 * RSS_SCALE, rss
+
+
+@pytest.mark.parametrize("t", ["0", "-1", "abc", "1s", "86401"])
+def test_bad_timeout_refused(t):
+    """--timeout takes seconds, 0 < t <= 86400; anything else is a usage
+    error before any connection is tried."""
+    r = run(["--timeout", t, "--device", "/nonexistent"])
+    assert r.returncode == 2, r.stderr
+    assert r.stderr == ("mdata-netcfg: bad timeout '%s' (seconds, "
+                        "0 < t <= 86400)\n" % t), r.stderr
