@@ -130,6 +130,20 @@ int mi_dir_open(mi_root_t *r, const char *rel, int create, mode_t mode)
     return fd;
 }
 
+/* Open the directory rel lies in (its missing components created 0755 when
+ * create is set and this is no dry run) and point *base at rel's last
+ * component. Returns an fd or -errno (-EINVAL when split refuses rel). */
+static int open_parent(mi_root_t *r, const char *rel, int create,
+                       const char **base)
+{
+    char dir[MI_REL_MAX];
+    int rc = split(rel, dir, sizeof(dir), base);
+
+    if (rc != 0)
+        return rc;
+    return mi_dir_open(r, dir, create && !r->dry_run, 0755);
+}
+
 /* Open an existing regular file of dfd read-only, no symlink followed. */
 static int open_regular(int dfd, const char *base, struct stat *st)
 {
@@ -166,7 +180,6 @@ static int read_all(int fd, size_t size, char *buf)
 int mi_file_read(mi_root_t *r, const char *rel, size_t cap, char **data,
                  size_t *len)
 {
-    char dir[MI_REL_MAX];
     const char *base;
     struct stat st;
     char *buf;
@@ -174,10 +187,7 @@ int mi_file_read(mi_root_t *r, const char *rel, size_t cap, char **data,
 
     *data = NULL;
     *len = 0;
-    rc = split(rel, dir, sizeof(dir), &base);
-    if (rc != 0)
-        return rc;
-    dfd = mi_dir_open(r, dir, 0, 0);
+    dfd = open_parent(r, rel, 0, &base);
     if (dfd < 0)
         return dfd;
     fd = open_regular(dfd, base, &st);
@@ -255,15 +265,12 @@ static int write_all(int fd, const void *data, size_t len)
 int mi_file_write(mi_root_t *r, const char *rel, const void *data,
                   size_t len, mode_t mode)
 {
-    char dir[MI_REL_MAX], tmp[MI_REL_MAX];
+    char tmp[MI_REL_MAX];
     const char *base;
     struct stat st;
     int dfd, fd, rc, tries;
 
-    rc = split(rel, dir, sizeof(dir), &base);
-    if (rc != 0)
-        return rc;
-    dfd = mi_dir_open(r, dir, !r->dry_run, 0755);
+    dfd = open_parent(r, rel, 1, &base);
     if (dfd == -ENOENT && r->dry_run) {
         say(r, "write", "wrote", rel);
         return MI_WRITTEN;
@@ -328,15 +335,11 @@ int mi_file_write(mi_root_t *r, const char *rel, const void *data,
 
 int mi_file_remove(mi_root_t *r, const char *rel)
 {
-    char dir[MI_REL_MAX];
     const char *base;
     struct stat st;
     int dfd, rc;
 
-    rc = split(rel, dir, sizeof(dir), &base);
-    if (rc != 0)
-        return rc;
-    dfd = mi_dir_open(r, dir, 0, 0);
+    dfd = open_parent(r, rel, 0, &base);
     if (dfd == -ENOENT)
         return 0;
     if (dfd < 0)
@@ -394,16 +397,13 @@ int mi_file_rename(mi_root_t *r, const char *rel_from, const char *rel_to)
 
 int mi_symlink(mi_root_t *r, const char *rel, const char *target)
 {
-    char dir[MI_REL_MAX], link[MI_REL_MAX];
+    char link[MI_REL_MAX];
     const char *base;
     struct stat st;
     ssize_t n;
     int dfd, rc;
 
-    rc = split(rel, dir, sizeof(dir), &base);
-    if (rc != 0)
-        return rc;
-    dfd = mi_dir_open(r, dir, !r->dry_run, 0755);
+    dfd = open_parent(r, rel, 1, &base);
     if (dfd == -ENOENT && r->dry_run) {
         say(r, "link", "linked", rel);
         return MI_WRITTEN;
@@ -474,15 +474,12 @@ int mi_dir_ensure(mi_root_t *r, const char *rel, mode_t mode)
 
 int mi_symlink_remove(mi_root_t *r, const char *rel, const char *target)
 {
-    char dir[MI_REL_MAX], link[MI_REL_MAX];
+    char link[MI_REL_MAX];
     const char *base;
     ssize_t n;
     int dfd, rc = 0;
 
-    rc = split(rel, dir, sizeof(dir), &base);
-    if (rc != 0)
-        return rc;
-    dfd = mi_dir_open(r, dir, 0, 0);
+    dfd = open_parent(r, rel, 0, &base);
     if (dfd == -ENOENT)
         return 0;
     if (dfd < 0)
