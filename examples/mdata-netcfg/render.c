@@ -71,6 +71,27 @@ int nc_files_add(nc_files_t *f, const char *name, unsigned int mode,
     return 0;
 }
 
+int nc_render_per_nic(const nc_model_t *m, const char *format,
+                      nc_render_nic_fn one, unsigned int mode,
+                      nc_files_t *out)
+{
+    const nc_format_t *f = nc_format_find(format);
+    size_t i;
+    int rc = 0;
+
+    for (i = 0; i < m->niface && rc == 0; i++) {
+        char name[NC_FILE_NAME_MAX];
+        nc_buf_t b;
+
+        nc_buf_init(&b);
+        one(m, &m->iface[i], &b);
+        snprintf(name, sizeof(name), "%s%s%s", f->own_prefix,
+                 m->iface[i].name, f->own_suffix);
+        rc = nc_files_add(out, name, mode, &b);
+    }
+    return rc;
+}
+
 void nc_sh_quote(nc_buf_t *b, const char *text)
 {
     const char *p;

@@ -58,6 +58,15 @@ typedef struct nc_format {
 extern const nc_format_t nc_formats[];
 const nc_format_t *nc_format_find(const char *name);
 
+/* One file per nic, for the per-nic format named format: one(m, nic, b)
+ * writes its text, named <own_prefix><nic's name><own_suffix> as in
+ * nc_formats, with mode. Returns 0 or nc_files_add's error. */
+typedef void (*nc_render_nic_fn)(const nc_model_t *m, const nc_iface_t *ifc,
+                                 nc_buf_t *b);
+int nc_render_per_nic(const nc_model_t *m, const char *format,
+                      nc_render_nic_fn one, unsigned int mode,
+                      nc_files_t *out);
+
 int nc_render_networkd(const nc_model_t *m, nc_files_t *out);
 int nc_render_netplan(const nc_model_t *m, nc_files_t *out);
 int nc_render_ifupdown(const nc_model_t *m, nc_files_t *out);

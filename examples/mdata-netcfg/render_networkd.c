@@ -2,8 +2,6 @@
  * matched by MAC (systemd.network(5)). */
 #include "render.h"
 
-#include <stdio.h>
-
 static const char *dhcp_mode(const nc_iface_t *ifc)
 {
     if (ifc->dhcp4 && ifc->ipv6_auto)
@@ -64,18 +62,5 @@ static void one(const nc_model_t *m, const nc_iface_t *ifc, nc_buf_t *b)
 
 int nc_render_networkd(const nc_model_t *m, nc_files_t *out)
 {
-    size_t i;
-    int rc = 0;
-
-    for (i = 0; i < m->niface && rc == 0; i++) {
-        char name[NC_FILE_NAME_MAX];
-        nc_buf_t b;
-
-        nc_buf_init(&b);
-        one(m, &m->iface[i], &b);
-        snprintf(name, sizeof(name), "10-mdata-%s.network",
-                 m->iface[i].name);
-        rc = nc_files_add(out, name, 0644, &b);
-    }
-    return rc;
+    return nc_render_per_nic(m, "networkd", one, 0644, out);
 }

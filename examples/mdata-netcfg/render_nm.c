@@ -118,19 +118,6 @@ static void one(const nc_model_t *m, const nc_iface_t *ifc, nc_buf_t *b)
 
 int nc_render_nm(const nc_model_t *m, nc_files_t *out)
 {
-    size_t i;
-    int rc = 0;
-
-    for (i = 0; i < m->niface && rc == 0; i++) {
-        char name[NC_FILE_NAME_MAX];
-        nc_buf_t b;
-
-        nc_buf_init(&b);
-        one(m, &m->iface[i], &b);
-        snprintf(name, sizeof(name), "mdata-%s.nmconnection",
-                 m->iface[i].name);
-        /* NetworkManager ignores keyfiles others can read. */
-        rc = nc_files_add(out, name, 0600, &b);
-    }
-    return rc;
+    /* NetworkManager ignores keyfiles others can read. */
+    return nc_render_per_nic(m, "nm", one, 0600, out);
 }
