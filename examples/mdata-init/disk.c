@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "output.h"
 #include "script.h"
 
 #define FSTAB_BEGIN "# BEGIN mdata-init: secondary disk (edits inside are " \
@@ -25,7 +26,7 @@
 static int looks_empty(const char *dev)
 {
     char *buf = malloc(PROBE_BYTES);
-    size_t got = 0, i;
+    size_t got, i;
     int fd, rc = 1;
 
     if (buf == NULL)
@@ -35,15 +36,7 @@ static int looks_empty(const char *dev)
         free(buf);
         return -errno;
     }
-    while (got < PROBE_BYTES) {
-        ssize_t n = read(fd, buf + got, PROBE_BYTES - got);
-
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            break;
-        got += (size_t)n;
-    }
+    got = nc_read_upto(fd, buf, PROBE_BYTES);
     close(fd);
     for (i = 0; i < got; i++)
         if (buf[i] != 0) {

@@ -14,6 +14,7 @@
 
 #include "fetch.h"
 #include "mdata.h"
+#include "output.h"
 #include "rules.h"
 
 static const char *const value_keys[MI_VALUE_KEYS] = {
@@ -177,7 +178,7 @@ static int slurp_at(int dirfd, const char *name, size_t max, char **data,
 {
     struct stat st;
     char *buf;
-    size_t got = 0;
+    size_t got;
     int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 
     if (fd < 0)
@@ -195,16 +196,7 @@ static int slurp_at(int dirfd, const char *name, size_t max, char **data,
         close(fd);
         return -ENOMEM;
     }
-    while (got < (size_t)st.st_size) {
-        ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
-
-        if (n <= 0) {
-            if (n < 0 && errno == EINTR)
-                continue;
-            break;
-        }
-        got += (size_t)n;
-    }
+    got = nc_read_upto(fd, buf, (size_t)st.st_size);
     close(fd);
     buf[got] = '\0';
     *data = buf;

@@ -9,6 +9,22 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+size_t nc_read_upto(int fd, void *buf, size_t want)
+{
+    size_t got = 0;
+
+    while (got < want) {
+        ssize_t n = read(fd, (char *)buf + got, want - got);
+
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        got += (size_t)n;
+    }
+    return got;
+}
+
 int nc_output_stream(FILE *fp, const nc_files_t *files)
 {
     size_t i;
@@ -162,15 +178,7 @@ static int ours(int dirfd, const char *name)
     if (fd < 0)
         return 0;
     if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
-        while (got < sizeof(header) - 1) {
-            ssize_t n = read(fd, buf + got, sizeof(header) - 1 - got);
-
-            if (n < 0 && errno == EINTR)
-                continue;
-            if (n <= 0)
-                break;
-            got += (size_t)n;
-        }
+        got = nc_read_upto(fd, buf, sizeof(header) - 1);
     }
     close(fd);
     return got == sizeof(header) - 1 && memcmp(buf, header, got) == 0;

@@ -30,4 +30,8 @@ int nc_output_prune(const char *dir, const nc_files_t *files,
                     const char *prefix, const char *suffix, int verbose,
                     int *removed, char *why, size_t cap);
 
+/* Read from fd until want bytes, end of file or an error (EINTR retried);
+ * returns how many bytes were read. */
+size_t nc_read_upto(int fd, void *buf, size_t want);
+
 #endif
