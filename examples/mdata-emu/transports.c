@@ -200,11 +200,10 @@ static void link_to_dead_pty(emu_t *emu)
                 strerror(errno));
 }
 
-static void gone_now(uv_timer_t *t)
+/* No new connections: the socket's server (its path unlinked) and the
+ * timer that accepts on the pty are closed. */
+static void stop_accepting(emu_t *emu)
 {
-    emu_t *emu = t->data;
-
-    emu_log(1, "fault: the host end goes away");
     if (emu->server_open) {
         uv_close((uv_handle_t *)&emu->server, NULL);
         emu->server_open = 0;
@@ -214,6 +213,14 @@ static void gone_now(uv_timer_t *t)
         uv_close((uv_handle_t *)&emu->connect_timer, NULL);
         emu->connect_timer_open = 0;
     }
+}
+
+static void gone_now(uv_timer_t *t)
+{
+    emu_t *emu = t->data;
+
+    emu_log(1, "fault: the host end goes away");
+    stop_accepting(emu);
     if (emu->pty) {
         if (emu->link_path != NULL && emu->gone_master < 0)
             link_to_dead_pty(emu);
@@ -241,15 +248,7 @@ void transport_gone_soon(emu_t *emu)
 
 void transport_stop(emu_t *emu)
 {
-    if (emu->server_open) {
-        uv_close((uv_handle_t *)&emu->server, NULL);
-        emu->server_open = 0;
-        unlink(emu->socket_path);
-    }
-    if (emu->connect_timer_open) {
-        uv_close((uv_handle_t *)&emu->connect_timer, NULL);
-        emu->connect_timer_open = 0;
-    }
+    stop_accepting(emu);
     if (emu->gone_timer_open) {
         uv_close((uv_handle_t *)&emu->gone_timer, NULL);
         emu->gone_timer_open = 0;
