@@ -16,7 +16,8 @@ libcunit1-dev python3-pytest valgrind clang systemd netplan.io ifupdown
 gir1.2-nm-1.0 python3-gi python3-pip python3-setuptools python3-wheel
 qemu-system-x86 busybox-static openssh-client e2fsprogs
 wine wine64 gcc-mingw-w64-x86-64 cmake dpkg-dev time
-debhelper dh-python pybuild-plugin-pyproject python3-all lintian mmdebstrap git"
+debhelper dh-python pybuild-plugin-pyproject python3-all lintian mmdebstrap git
+qemu-utils ovmf grub-common grub-pc-bin grub-efi-amd64-bin mtools dosfstools fdisk"
 
 # shellcheck disable=SC2086
 sh tests/install-missing.sh run-all $packages
