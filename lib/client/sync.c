@@ -168,8 +168,14 @@ static int finish(mdata_sync_t *s, sync_wait_t *w, int rc, uint8_t **value,
     return take_value(w, rc, value, len);
 }
 
-int mdata_sync_get(mdata_sync_t *sync, const char *key, uint8_t **value,
-                   size_t *len, mdata_error_t *err)
+typedef int (*keyed_submit_fn)(mdata_client_t *client, const char *key,
+                               mdata_reply_cb cb, void *userdata,
+                               uint32_t *req_id);
+
+/* GET or DELETE of one key: check the key, submit, wait. */
+static int sync_keyed(mdata_sync_t *sync, keyed_submit_fn submit,
+                      const char *key, uint8_t **value, size_t *len,
+                      mdata_error_t *err)
 {
     sync_wait_t w = {0, 0, NULL, 0};
     int rc;
@@ -178,8 +184,14 @@ int mdata_sync_get(mdata_sync_t *sync, const char *key, uint8_t **value,
         return mdata__error(err, MDATA_EINVAL, 0, 0, "sync is NULL");
     rc = mdata__check_key(key, err);
     if (rc == 0)
-        rc = submitted(mdata_get(sync->client, key, on_reply, &w, NULL), err);
+        rc = submitted(submit(sync->client, key, on_reply, &w, NULL), err);
     return finish(sync, &w, rc, value, len, err);
+}
+
+int mdata_sync_get(mdata_sync_t *sync, const char *key, uint8_t **value,
+                   size_t *len, mdata_error_t *err)
+{
+    return sync_keyed(sync, mdata_get, key, value, len, err);
 }
 
 int mdata_sync_keys(mdata_sync_t *sync, uint8_t **list, size_t *len,
@@ -216,16 +228,7 @@ int mdata_sync_put(mdata_sync_t *sync, const char *key, const void *value,
 
 int mdata_sync_delete(mdata_sync_t *sync, const char *key, mdata_error_t *err)
 {
-    sync_wait_t w = {0, 0, NULL, 0};
-    int rc;
-
-    if (sync == NULL)
-        return mdata__error(err, MDATA_EINVAL, 0, 0, "sync is NULL");
-    rc = mdata__check_key(key, err);
-    if (rc == 0)
-        rc = submitted(mdata_delete(sync->client, key, on_reply, &w, NULL),
-                       err);
-    return finish(sync, &w, rc, NULL, NULL, err);
+    return sync_keyed(sync, mdata_delete, key, NULL, NULL, err);
 }
 
 int mdata_sync_connect(mdata_sync_t *sync, mdata_error_t *err)
