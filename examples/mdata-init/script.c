@@ -39,6 +39,19 @@ static void put(int fd, const char *p, size_t n)
     }
 }
 
+/* The script's output goes to stdout, and to the log until it holds
+ * LOG_CAP bytes (*logged so far). */
+static void pass_on(int logfd, const char *buf, size_t n, size_t *logged)
+{
+    put(1, buf, n);
+    if (*logged < LOG_CAP) {
+        size_t k = n < LOG_CAP - *logged ? n : LOG_CAP - *logged;
+
+        put(logfd, buf, k);
+        *logged += k;
+    }
+}
+
 /* Open the log (truncated) beside the script, no symlink followed. */
 static int open_log(mi_ctx_t *c, const char *log_rel)
 {
@@ -132,13 +145,7 @@ int mi_script_run(mi_ctx_t *c, const char *rel, const char *log_rel,
             ssize_t n = read(pipefd[0], buf, sizeof(buf));
 
             if (n > 0) {
-                put(1, buf, (size_t)n);
-                if (logged < LOG_CAP) {
-                    size_t k = (size_t)n < LOG_CAP - logged ? (size_t)n
-                                                            : LOG_CAP - logged;
-                    put(logfd, buf, k);
-                    logged += k;
-                }
+                pass_on(logfd, buf, (size_t)n, &logged);
             } else if (n == 0) {
                 eof = 1;
             }
@@ -153,15 +160,8 @@ int mi_script_run(mi_ctx_t *c, const char *rel, const char *log_rel,
              * the script left running in the background. */
             ssize_t n;
 
-            while (!eof && (n = read(pipefd[0], buf, sizeof(buf))) > 0) {
-                put(1, buf, (size_t)n);
-                if (logged < LOG_CAP) {
-                    size_t k = (size_t)n < LOG_CAP - logged ? (size_t)n
-                                                            : LOG_CAP - logged;
-                    put(logfd, buf, k);
-                    logged += k;
-                }
-            }
+            while (!eof && (n = read(pipefd[0], buf, sizeof(buf))) > 0)
+                pass_on(logfd, buf, (size_t)n, &logged);
             done = 1;
             break;
         }
