@@ -395,8 +395,8 @@ du -sk --apparent-size "$root" | cut -f1 >"$result/root-kib"
 mv "$work/root-base-kib" "$result/"
 touch "$result/.done"
 
-# Keep the newest few images; each is some hundred MB.
-ls -dt "$cache"/image-* | tail -n +5 | while read -r old; do rm -rf "$old"; done
+# Keep the newest two images: each holds about 3 GB (raw and qcow2 of both variants).
+ls -dt "$cache"/image-* | tail -n +3 | while read -r old; do rm -rf "$old"; done
 
 [ -z "$output" ] || { mkdir -p "$output"; cp --reflink=auto "$result"/* "$output"/; }
 say "done: $result"
