@@ -34,19 +34,9 @@ int nc_ifname_resolve(nc_model_t *m, const char *sysfs_dir)
 
 int nc_output_stream(FILE *fp, const nc_files_t *files)
 {
-    size_t i;
-
     /* The same bytes as on Unix: no CR before each LF. */
     _setmode(_fileno(fp), _O_BINARY);
-    for (i = 0; i < files->n; i++) {
-        const nc_file_t *f = &files->file[i];
-
-        if (files->n > 1)
-            fprintf(fp, "%s### %s\n", i ? "\n" : "", f->name);
-        if (fwrite(f->data, 1, f->len, fp) != f->len)
-            return MDATA_EIO;
-    }
-    return fflush(fp) == 0 ? 0 : MDATA_EIO;
+    return nc_files_print(fp, files);
 }
 
 /* 1 when path holds exactly f's bytes. */

@@ -27,17 +27,7 @@ size_t nc_read_upto(int fd, void *buf, size_t want)
 
 int nc_output_stream(FILE *fp, const nc_files_t *files)
 {
-    size_t i;
-
-    for (i = 0; i < files->n; i++) {
-        const nc_file_t *f = &files->file[i];
-
-        if (files->n > 1)
-            fprintf(fp, "%s### %s\n", i ? "\n" : "", f->name);
-        if (fwrite(f->data, 1, f->len, fp) != f->len)
-            return MDATA_EIO;
-    }
-    return fflush(fp) == 0 ? 0 : MDATA_EIO;
+    return nc_files_print(fp, files);
 }
 
 /* 1 when dirfd/name is a regular file holding exactly f's bytes and mode. */

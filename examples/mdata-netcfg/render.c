@@ -71,6 +71,21 @@ int nc_files_add(nc_files_t *f, const char *name, unsigned int mode,
     return 0;
 }
 
+int nc_files_print(FILE *fp, const nc_files_t *files)
+{
+    size_t i;
+
+    for (i = 0; i < files->n; i++) {
+        const nc_file_t *f = &files->file[i];
+
+        if (files->n > 1)
+            fprintf(fp, "%s### %s\n", i ? "\n" : "", f->name);
+        if (fwrite(f->data, 1, f->len, fp) != f->len)
+            return MDATA_EIO;
+    }
+    return fflush(fp) == 0 ? 0 : MDATA_EIO;
+}
+
 int nc_render_per_nic(const nc_model_t *m, const char *format,
                       nc_render_nic_fn one, unsigned int mode,
                       nc_files_t *out)

@@ -6,6 +6,7 @@
 #define NC_RENDER_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "buf.h"
 #include "model.h"
@@ -40,6 +41,10 @@ void nc_files_free(nc_files_t *f);
  * (also when b had failed), MDATA_ERANGE when full. */
 int nc_files_add(nc_files_t *f, const char *name, unsigned int mode,
                  nc_buf_t *b);
+
+/* Print the files to fp; with more than one file each is preceded by a
+ * "### <name>" line. Returns 0 or MDATA_EIO (nc_output_stream's body). */
+int nc_files_print(FILE *fp, const nc_files_t *files);
 
 typedef int (*nc_render_fn)(const nc_model_t *m, nc_files_t *out);
 
