@@ -108,8 +108,14 @@ int mi_dir_open(mi_root_t *r, const char *rel, int create, mode_t mode)
             }
             nfd = openat(fd, p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
                                     O_CLOEXEC);
-            if (nfd >= 0 && r->is_root)
-                (void)fchown(nfd, 0, 0);
+            /* A directory we made is root's, as the files in it. */
+            if (nfd >= 0 && r->is_root && fchown(nfd, 0, 0) != 0) {
+                int e = errno;
+
+                close(nfd);
+                close(fd);
+                return -e;
+            }
         }
         if (nfd < 0) {
             int e = errno;

@@ -84,8 +84,13 @@ static void child(const char *path, const char *dir, int out)
     dup2(out, 1);
     dup2(out, 2);
     signal(SIGPIPE, SIG_DFL);
-    if (chdir(dir) != 0)
-        (void)chdir("/");
+    /* The script's own directory; "/" if that is gone. Without either
+     * the script would run wherever mdata-init was: refuse instead. */
+    if (chdir(dir) != 0 && chdir("/") != 0) {
+        fprintf(stderr, "mdata-init: cannot enter %s or /: %s\n", dir,
+                strerror(errno));
+        _exit(126);
+    }
     if (getenv("PATH") == NULL)
         setenv("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:"
                        "/sbin:/bin", 1);
