@@ -21,7 +21,7 @@ typedef struct mi_conf {
     int hosts;              /* the managed /etc/hosts line */
     char network[16];       /* network = a mdata-netcfg format, or off;
                                "": the platform's (mi_conf_network) */
-    int ssh_host_keys;      /* regenerate on a new instance */
+    int ssh_host_keys;      /* remove (new instance), make missing */
     int machine_id;         /* regenerate on a new instance */
     int authorized_keys;    /* root's managed block */
     int user_data;          /* /var/db/mdata-user-data */

@@ -289,24 +289,9 @@ static void step_network(mi_ctx_t *c, const char *hostname)
 
 /* --- a new instance: SSH host keys and machine-id -------------------- */
 
-static void run_ssh_keygen(mi_ctx_t *c)
-{
-    char *argv[] = {"ssh-keygen", "-A", "-f", (char *)c->root.dir, NULL};
-    int under_root = strcmp(c->root.dir, "/") != 0;
-
-    if (!under_root)
-        argv[2] = NULL;
-    if (c->root.dry_run) {
-        mi_say("would run ssh-keygen -A%s%s", under_root ? " -f " : "",
-               under_root ? c->root.dir : "");
-        return;
-    }
-    if (mi_run_program(argv) != 0)
-        mi_error(c, "ssh-keygen -A failed: sshd may have no host keys");
-    else
-        mi_say("new SSH host keys generated");
-}
-
+/* The image's keys go on a new instance: every clone would share them.
+ * New ones are made by the hostkeys phase (mi_hostkeys), which runs
+ * alongside the network; sshd is ordered after it. */
 static void step_ssh_host_keys(mi_ctx_t *c)
 {
     char rel[512];
@@ -322,7 +307,6 @@ static void step_ssh_host_keys(mi_ctx_t *c)
             close(fd);
         return;
     }
-    /* The image's keys go: every clone would share them. */
     while ((de = readdir(d)) != NULL) {
         int rc;
 
@@ -334,9 +318,65 @@ static void step_ssh_host_keys(mi_ctx_t *c)
             mi_error(c, "/%s: %s", rel, strerror(-rc));
     }
     closedir(d);
+}
+
+/* Private host keys in /etc/ssh (ssh_host_*_key), or -errno. */
+static int count_host_keys(mi_ctx_t *c)
+{
+    struct dirent *de;
+    DIR *d;
+    size_t n;
+    int fd = mi_dir_open(&c->root, "etc/ssh", 0, 0), count = 0;
+
+    if (fd < 0)
+        return fd;
+    if ((d = fdopendir(fd)) == NULL) {
+        count = -errno;
+        close(fd);
+        return count;
+    }
+    while ((de = readdir(d)) != NULL) {
+        n = strlen(de->d_name);
+        if (strncmp(de->d_name, "ssh_host_", 9) == 0 && n > 13 &&
+            strcmp(de->d_name + n - 4, "_key") == 0)
+            count++;
+    }
+    closedir(d);
+    return count;
+}
+
+int mi_hostkeys(mi_ctx_t *c)
+{
+    char *argv[] = {"ssh-keygen", "-A", "-f", (char *)c->root.dir, NULL};
+    int under_root = strcmp(c->root.dir, "/") != 0, before, after;
+
     /* FreeBSD's rc.d/sshd makes missing keys itself before it starts. */
-    if (c->conf.platform == MI_LINUX)
-        run_ssh_keygen(c);
+    if (!c->conf.ssh_host_keys || c->conf.platform != MI_LINUX)
+        return 0;
+    before = count_host_keys(c);
+    if (before == -ENOENT)
+        return 0; /* no OpenSSH in this image */
+    if (before < 0) {
+        mi_error(c, "/etc/ssh: %s", strerror(-before));
+        return 1;
+    }
+    if (!under_root)
+        argv[2] = NULL;
+    if (c->root.dry_run) {
+        mi_say("would run ssh-keygen -A%s%s", under_root ? " -f " : "",
+               under_root ? c->root.dir : "");
+        return 0;
+    }
+    /* -A makes only the key types that are missing: an ordinary boot,
+     * with its keys in place, changes nothing. */
+    if (mi_run_program(argv) != 0) {
+        mi_error(c, "ssh-keygen -A failed: sshd may have no host keys");
+        return 1;
+    }
+    after = count_host_keys(c);
+    if (after > before)
+        mi_say("new SSH host keys generated (%d)", after - before);
+    return 0;
 }
 
 static int is_machine_id(const char *v, size_t n)

@@ -4,7 +4,9 @@
  *
  *   meta.c (fetch or --from-file, base64 markers)
  *     -> early.c: instance, hostname, /etc/hosts, network (mdata-netcfg's
- *        model and renderers), SSH host keys, machine-id, authorized_keys
+ *        model and renderers), SSH host keys removed (new instance),
+ *        machine-id, authorized_keys
+ *   early.c: hostkeys (ssh-keygen -A, no metadata), alongside the network
  *     -> late.c: user-data, operator-script, user-script (script.c runs
  *        them)
  * Every file goes through rootfs.c; the decisions are in rules.c.
@@ -52,5 +54,11 @@ int mi_early(mi_ctx_t *c);
 /* format_secondary_disk (disk.c), from the early phase. */
 void mi_step_disk(mi_ctx_t *c);
 int mi_late(mi_ctx_t *c);
+/*
+ * The hostkeys phase: SSH host keys of the types missing from /etc/ssh
+ * (ssh-keygen -A), off with ssh_host_keys = no. Needs no metadata: the
+ * early phase has already removed an image's keys on a new instance.
+ */
+int mi_hostkeys(mi_ctx_t *c);
 
 #endif

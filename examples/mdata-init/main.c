@@ -71,17 +71,21 @@ void mi_warnings(const nc_buf_t *warn)
 static void usage(FILE *fp)
 {
     fprintf(fp,
-            "usage: mdata-init early|late|all [--root DIR] [--from-file "
-            "PATH]\n"
-            "                  [-d DEVICE] [-t SECS] [-n] [-v]\n"
+            "usage: mdata-init early|hostkeys|late|all [--root DIR]\n"
+            "                  [--from-file PATH] [-d DEVICE] [-t SECS] "
+            "[-n] [-v]\n"
             "Set up a SmartOS/Triton guest from its metadata.\n"
-            "  early  instance, host name, /etc/hosts, network files, SSH "
-            "host keys\n"
-            "         and machine-id (new instance), root's "
-            "authorized_keys\n"
-            "  late   /var/db/mdata-user-data, operator-script, "
+            "  early     instance, host name, /etc/hosts, network files; "
+            "on a new\n"
+            "            instance the image's SSH host keys removed and a "
+            "new\n"
+            "            machine-id; root's authorized_keys\n"
+            "  hostkeys  SSH host keys of the missing types (ssh-keygen "
+            "-A); reads\n"
+            "            no metadata\n"
+            "  late      /var/db/mdata-user-data, operator-script, "
             "user-script\n"
-            "  all    both, on one read of the metadata\n"
+            "  all       the three, on one read of the metadata\n"
             "      --root DIR       work on the image root DIR (default /)\n"
             "      --from-file PATH saved metadata instead of the service: "
             "a\n"
@@ -141,7 +145,7 @@ int main(int argc, char **argv)
     };
     mi_fetch_opts_t fo = {NULL, MI_TIMEOUT_DEFAULT_MS, 0, 0};
     const char *root = "/", *from = NULL, *phase;
-    int c, dry_run = 0, verbose = 0, early, late, rc;
+    int c, dry_run = 0, verbose = 0, early, hostkeys, late, rc;
     char why[512] = "";
     mi_ctx_t ctx;
 
@@ -186,8 +190,9 @@ int main(int argc, char **argv)
     }
     phase = argv[optind];
     early = strcmp(phase, "early") == 0 || strcmp(phase, "all") == 0;
+    hostkeys = strcmp(phase, "hostkeys") == 0 || strcmp(phase, "all") == 0;
     late = strcmp(phase, "late") == 0 || strcmp(phase, "all") == 0;
-    if (!early && !late) {
+    if (!early && !hostkeys && !late) {
         fprintf(stderr, "mdata-init: unknown phase '%s'\n", phase);
         usage(stderr);
         return 2;
@@ -205,6 +210,13 @@ int main(int argc, char **argv)
         return 1;
     }
     read_conf(&ctx);
+    if (hostkeys && !early) {
+        /* The early phase decided already; the keys need no metadata. */
+        rc = mi_hostkeys(&ctx);
+        mi_root_close(&ctx.root);
+        mi_meta_free(&ctx.meta);
+        return rc;
+    }
     fo.max_value = ctx.conf.max_value;
     fo.verbose = verbose;
 
@@ -230,6 +242,8 @@ int main(int argc, char **argv)
 
     rc = 0;
     if (early && mi_early(&ctx) != 0)
+        rc = 1;
+    if (hostkeys && mi_hostkeys(&ctx) != 0)
         rc = 1;
     if (late && mi_late(&ctx) != 0)
         rc = 1;

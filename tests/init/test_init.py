@@ -108,6 +108,16 @@ needs_keygen = pytest.mark.skipif(shutil.which("ssh-keygen") is None,
 
 # --- instance detection, host keys, machine-id ------------------------------
 
+def hostkeys(root, *args):
+    # No -d: the phase reads no metadata (run_init drops MDATA_DEVICE).
+    return run_init("hostkeys", "--root", root, *args)
+
+
+def host_key_files(root):
+    d = root / "etc" / "ssh"
+    return sorted(n for n in os.listdir(str(d)) if n.startswith("ssh_host_"))
+
+
 @needs_keygen
 def test_new_instance_then_reboot_then_clone(host, root):
     fake_image(root)
@@ -116,22 +126,33 @@ def test_new_instance_then_reboot_then_clone(host, root):
     assert r.code == 0, r
     assert "(new instance)" in r.out
     ssh = root / "etc" / "ssh"
-    # The image's keys are gone; ssh-keygen -A made a full set.
-    for k in ("rsa", "ecdsa", "ed25519"):
-        assert (ssh / ("ssh_host_%s_key" % k)).exists()
-        assert (ssh / ("ssh_host_%s_key" % k)).read_text() != "image key\n"
+    # The early phase removes the image's keys and makes none: that is
+    # the hostkeys phase's work, off the network's path.
+    assert host_key_files(root) == []
+    assert "ssh-keygen" not in r.out and "host keys generated" not in r.out
     assert read(root, "etc/ssh/sshd_config") == "# image config\n"
     mid = read(root, "etc/machine-id")
     assert len(mid) == 33 and mid != "0123456789abcdef0123456789abcdef\n"
     assert read(root, "var/lib/mdata-init/instance-id") == UUID1 + "\n"
     assert read(root, "var/lib/mdata-init/ssh-host-keys.instance") == UUID1 + "\n"
+    # hostkeys: ssh-keygen -A made a full set.
+    r = hostkeys(root)
+    assert r.code == 0, r
+    assert "new SSH host keys generated" in r.out
+    for k in ("rsa", "ecdsa", "ed25519"):
+        assert (ssh / ("ssh_host_%s_key" % k)).exists()
+        assert (ssh / ("ssh_host_%s_key.pub" % k)).exists()
+        assert (ssh / ("ssh_host_%s_key" % k)).read_text() != "image key\n"
 
     # An ordinary reboot: same instance, nothing regenerated, nothing
-    # written at all.
+    # written at all, by either phase.
     before = files_state(root)
     r = early(root, dev)
     assert r.code == 0, r
     assert "new instance" not in r.out
+    r = hostkeys(root)
+    assert r.code == 0, r
+    assert r.out == "", r
     assert files_state(root) == before
 
     # The disk cloned into another instance: new keys and id again.
@@ -139,9 +160,46 @@ def test_new_instance_then_reboot_then_clone(host, root):
     r = early(root, dev2)
     assert r.code == 0, r
     assert "(new instance)" in r.out
+    assert host_key_files(root) == []
+    assert hostkeys(root).code == 0
     assert read(root, "etc/ssh/ssh_host_ed25519_key") != before["etc/ssh/ssh_host_ed25519_key"][3].decode()
     assert read(root, "etc/machine-id") != mid
     assert read(root, "var/lib/mdata-init/instance-id") == UUID2 + "\n"
+
+
+@needs_keygen
+def test_hostkeys_makes_only_missing_types(root):
+    fake_image(root)
+    os.remove(str(root / "etc" / "ssh" / "ssh_host_rsa_key"))
+    os.remove(str(root / "etc" / "ssh" / "ssh_host_rsa_key.pub"))
+    before = files_state(root)
+    r = hostkeys(root)
+    assert r.code == 0, r
+    after = files_state(root)
+    # The image's ed25519 pair untouched; rsa (and ecdsa) made.
+    for n in ("ssh_host_ed25519_key", "ssh_host_ed25519_key.pub"):
+        assert after["etc/ssh/" + n] == before["etc/ssh/" + n]
+    assert read(root, "etc/ssh/ssh_host_rsa_key").startswith("-----BEGIN OPENSSH PRIVATE KEY")
+    assert "etc/ssh/ssh_host_ecdsa_key" in after
+
+
+def test_hostkeys_off_dry_run_no_openssh_freebsd(root):
+    # No /etc/ssh: no OpenSSH in the image, nothing to do.
+    r = hostkeys(root)
+    assert r.code == 0 and r.out == "" and r.err == "", r
+    (root / "etc" / "ssh").mkdir(parents=True)
+    r = hostkeys(root, "-n")
+    assert r.code == 0, r
+    assert r.out == "mdata-init: would run ssh-keygen -A -f %s\n" % root
+    assert host_key_files(root) == []
+    # Turned off, or FreeBSD (rc.d/sshd makes its keys): nothing run.
+    for setting in ("ssh_host_keys = no\n", "platform = freebsd\n"):
+        conf(root, setting)
+        r = hostkeys(root, "-n")
+        assert r.code == 0 and r.out == "", (setting, r)
+        r = hostkeys(root)
+        assert r.code == 0 and r.out == "", (setting, r)
+        assert host_key_files(root) == []
 
 
 def test_uninitialized_machine_id_left_to_systemd(host, root):
@@ -600,7 +658,7 @@ def test_usage():
     assert run_init("middle").code == 2
     assert run_init("early", "-t", "0").code == 2
     r = run_init("--help")
-    assert r.code == 0 and "early|late|all" in r.out
+    assert r.code == 0 and "early|hostkeys|late|all" in r.out
 
 
 # --- service files ----------------------------------------------------------
@@ -630,17 +688,27 @@ def test_rc_scripts_syntax(name):
 def test_systemd_units(tmp_path):
     early_u = open(os.path.join(UNITS, "mdata-init-early.service")).read()
     late_u = open(os.path.join(UNITS, "mdata-init-late.service")).read()
+    keys_u = open(os.path.join(UNITS, "mdata-init-hostkeys.service")).read()
     assert "Before=network-pre.target systemd-networkd.service" in early_u
     assert "Before=ssh.service sshd.service" in early_u
     assert "Wants=systemd-networkd.service" in early_u  # the default format's
     assert "After=mdata-netcfg.service" in early_u
     assert "After=network-online.target" in late_u and "Wants=network-online.target" in late_u
     assert "KillMode=process" in late_u
+    # Key generation: after the early phase removed the image's keys,
+    # before sshd, and off the network's path.
+    assert "ssh-keygen" not in early_u.split("[Service]")[1]
+    assert "After=local-fs.target systemd-remount-fs.service mdata-init-early.service" in keys_u
+    assert "Before=ssh.service sshd.service" in keys_u
+    assert "mdata-init hostkeys\n" in keys_u
+    unit_lines = [l for l in keys_u.splitlines() if not l.startswith("#")]
+    assert not [l for l in unit_lines if "network" in l.lower()], unit_lines
     if shutil.which("systemd-analyze") is None:
         pytest.skip("systemd-analyze not installed")
     # Verified with ExecStart pointing at the built binary.
     paths = []
     for name, text in (("mdata-init-early.service", early_u),
+                       ("mdata-init-hostkeys.service", keys_u),
                        ("mdata-init-late.service", late_u)):
         exe = [l for l in text.splitlines() if l.startswith("ExecStart=")][0]
         text = text.replace(exe.split()[0], "ExecStart=" + os.environ["MDATA_INIT"])
