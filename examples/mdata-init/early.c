@@ -424,8 +424,10 @@ static void step_machine_id(mi_ctx_t *c)
         snprintf(text + 2 * i, 3, "%02x", rnd[i]);
     text[32] = '\n';
     text[33] = '\0';
-    write_or_fail(c, "etc/machine-id", text, 33, 0444);
-    if (!c->root.dry_run)
+    rc = mi_file_write(&c->root, "etc/machine-id", text, 33, 0444);
+    if (rc < 0)
+        mi_error(c, "/etc/machine-id: %s", strerror(-rc));
+    else if (!c->root.dry_run)
         mi_say("new machine-id");
 }
 

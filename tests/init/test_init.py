@@ -693,6 +693,7 @@ def test_systemd_units(tmp_path):
     assert "Before=ssh.service sshd.service" in early_u
     assert "Wants=systemd-networkd.service" in early_u  # the default format's
     assert "After=mdata-netcfg.service" in early_u
+    assert "After=systemd-machine-id-commit.service" in early_u
     assert "After=network-online.target" in late_u and "Wants=network-online.target" in late_u
     assert "KillMode=process" in late_u
     # Key generation: after the early phase removed the image's keys,
