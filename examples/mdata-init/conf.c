@@ -21,7 +21,7 @@ void mi_conf_defaults(mi_conf_t *c)
     c->platform = MI_LINUX;
 #endif
     c->hostname = c->hosts = c->ssh_host_keys = c->machine_id = 1;
-    c->authorized_keys = c->user_data = 1;
+    c->authorized_keys = c->user_data = c->grow_root = 1;
     c->operator_script = c->user_script = MI_EVERY_BOOT;
     c->script_timeout = MI_SCRIPT_TIMEOUT_DEFAULT;
     c->max_value = MI_MAX_VALUE_DEFAULT;
@@ -93,6 +93,7 @@ static int set(mi_conf_t *c, const char *name, const char *v)
         {"machine_id", offsetof(mi_conf_t, machine_id)},
         {"authorized_keys", offsetof(mi_conf_t, authorized_keys)},
         {"user_data", offsetof(mi_conf_t, user_data)},
+        {"grow_root", offsetof(mi_conf_t, grow_root)},
         {"format_secondary_disk", offsetof(mi_conf_t, format_secondary_disk)},
     };
     unsigned long n;

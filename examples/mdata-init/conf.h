@@ -29,6 +29,7 @@ typedef struct mi_conf {
     int user_script;        /* MI_OFF, MI_EVERY_BOOT or MI_ONCE */
     unsigned script_timeout;  /* seconds per script */
     size_t max_value;       /* largest value fetched (scripts included) */
+    int grow_root;          /* root partition and ext4 to the disk's end */
     int format_secondary_disk;  /* off by default */
     char secondary_disk[128];   /* the device (or an image file) */
     char secondary_mount[128];  /* an absolute path, no "." or ".." */

@@ -60,5 +60,12 @@ int mi_late(mi_ctx_t *c);
  * early phase has already removed an image's keys on a new instance.
  */
 int mi_hostkeys(mi_ctx_t *c);
+/*
+ * The growroot phase (growroot.c): on a disk larger than the root's
+ * partition, the partition grown to the disk's end and its ext4 file
+ * system with it, online; nothing (and quickly) otherwise. Off with
+ * grow_root = no. Needs no metadata.
+ */
+int mi_growroot(mi_ctx_t *c);
 
 #endif

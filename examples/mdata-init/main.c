@@ -71,7 +71,7 @@ void mi_warnings(const nc_buf_t *warn)
 static void usage(FILE *fp)
 {
     fprintf(fp,
-            "usage: mdata-init early|hostkeys|late|all [--root DIR]\n"
+            "usage: mdata-init early|hostkeys|growroot|late|all [--root DIR]\n"
             "                  [--from-file PATH] [-d DEVICE] [-t SECS] "
             "[-n] [-v]\n"
             "Set up a SmartOS/Triton guest from its metadata.\n"
@@ -83,6 +83,10 @@ static void usage(FILE *fp)
             "  hostkeys  SSH host keys of the missing types (ssh-keygen "
             "-A); reads\n"
             "            no metadata\n"
+            "  growroot  the root partition and its ext4 file system grown "
+            "to the\n"
+            "            disk's end when the disk is larger; reads no "
+            "metadata\n"
             "  late      /var/db/mdata-user-data, operator-script, "
             "user-script\n"
             "  all       the three, on one read of the metadata\n"
@@ -145,7 +149,7 @@ int main(int argc, char **argv)
     };
     mi_fetch_opts_t fo = {NULL, MI_TIMEOUT_DEFAULT_MS, 0, 0};
     const char *root = "/", *from = NULL, *phase;
-    int c, dry_run = 0, verbose = 0, early, hostkeys, late, rc;
+    int c, dry_run = 0, verbose = 0, early, hostkeys, late, growroot, rc;
     char why[512] = "";
     mi_ctx_t ctx;
 
@@ -192,7 +196,10 @@ int main(int argc, char **argv)
     early = strcmp(phase, "early") == 0 || strcmp(phase, "all") == 0;
     hostkeys = strcmp(phase, "hostkeys") == 0 || strcmp(phase, "all") == 0;
     late = strcmp(phase, "late") == 0 || strcmp(phase, "all") == 0;
-    if (!early && !hostkeys && !late) {
+    /* Not part of "all": that works on an image's root (--root), and
+     * growroot only on the running system's. */
+    growroot = strcmp(phase, "growroot") == 0;
+    if (!early && !hostkeys && !late && !growroot) {
         fprintf(stderr, "mdata-init: unknown phase '%s'\n", phase);
         usage(stderr);
         return 2;
@@ -210,6 +217,12 @@ int main(int argc, char **argv)
         return 1;
     }
     read_conf(&ctx);
+    if (growroot) {
+        rc = mi_growroot(&ctx);
+        mi_root_close(&ctx.root);
+        mi_meta_free(&ctx.meta);
+        return rc;
+    }
     if (hostkeys && !early) {
         /* The early phase decided already; the keys need no metadata. */
         rc = mi_hostkeys(&ctx);

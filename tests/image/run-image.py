@@ -12,12 +12,15 @@ this script decides. Boots, each on a copy-on-write overlay of one image:
   1. first boot (SeaBIOS, virtio-blk): configured as the metadata says;
   2. reboot, same metadata: nothing regenerated or rewritten, the
      user-script ran again;
-  3. a new instance (other sdc:uuid, hostname, key): new host keys and
-     machine-id, new hostname and key block, the user's own key kept;
+  3. a new instance (other sdc:uuid, hostname, key) on a disk enlarged by
+     GROW: new host keys and machine-id, new hostname and key block, the
+     user's own key kept, the root partition and file system grown;
   4. the same disk on AHCI: boots and configures;
-  5. the UEFI variant under OVMF, first boot;
+  5. the UEFI variant under OVMF, first boot, its disk enlarged too:
+     grown (GPT);
   6. the metadata service down, the disk on NVMe: the boot completes with
      the last configuration and the console says why.
+The other boots must leave the root's size as it was.
 Exit 0 all passed, 1 some failed, 77 skipped (qemu or mmdebstrap cannot be
 had here).
 """
@@ -34,7 +37,7 @@ here = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(here, "..", "common"))
 sys.path.insert(0, here)
 from netcheck import Checks, check_network  # noqa: E402
-from imagekit import (SKIP, CACHE, OVMF_VARS, log, prepare, debs, destdir,  # noqa: E402
+from imagekit import (SKIP, CACHE, OVMF_VARS, log, run, prepare, debs, destdir,  # noqa: E402
                       build_image, image_file, overlay, instance, Boot)
 
 # Root's keys of the two instances (well-formed ed25519 public keys; no
@@ -42,6 +45,8 @@ from imagekit import (SKIP, CACHE, OVMF_VARS, log, prepare, debs, destdir,  # no
 KEY_A = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMqXgRLKG73K+sIxs5oj3E2nhu/4FHxOcrmAd4Wv7ki7 admin@instance-a"
 KEY_B = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAID4j6BYAOVlKM4lPZWThsTSLvXoAiNQsSstz7q7VnACd admin@instance-b"
 OWN_KEY_MARK = "user@own"  # the key tests/image/user-script.sh adds itself
+GROW = 2 << 30  # what boots 3 and 5 add to the disk (qemu-img resize)
+GIB = float(1 << 30)
 
 
 # ---- what a report must show ----------------------------------------------
@@ -75,6 +80,59 @@ def check_dhcp(c, name, got, vm):
                 for a in link.get("addr_info", []) if a.get("family") == "inet"]
         c.check(any(a.startswith("10.0.2.") for a in have),
                 "%s: the dhcp nic %s has a lease" % (name, nic["mac"]), have)
+
+
+def root_sizes(got):
+    """(disk, partition's start, partition's end, file system), bytes,
+    from the report; None when a line is missing or malformed."""
+    try:
+        disk = [int(f[1]) for f in (l.split(" ") for l in got["lsblk"].split(";"))
+                if len(f) >= 3 and f[2] == "disk"][0]
+        start, size = (int(v) * 512 for v in got["root-part"].split(";"))
+        blocks, bsize = (int(v) for v in got["root-fs"].split(";"))
+        return disk, start, start + size, blocks * bsize
+    except (KeyError, ValueError, IndexError):
+        return None
+
+
+def grew(b):
+    """growroot's lines on the boot's console."""
+    return [l.strip() for l in b.text.splitlines()
+            if "mdata-init" in l and ("root partition" in l or "root file system" in l)]
+
+
+def check_root_kept(c, name, b, before):
+    """The root's sizes are those before (the image's, or the last boot's);
+    growroot said nothing."""
+    if "end" not in b.report:
+        return
+    c.check(root_sizes(b.report) == before, "%s: the root partition and file system as they were" % name,
+            (before, root_sizes(b.report), b.report.get("df-root")))
+    c.check(not grew(b), "%s: growroot did nothing" % name, grew(b))
+
+
+def check_root_grown(c, name, b, image_bytes, table):
+    """On a disk GROW larger than the image: the root partition reaches the
+    disk's end (on GPT, its backup table's 33 sectors), the file system
+    fills the partition, the console says both grew."""
+    if "end" not in b.report:
+        return
+    sizes = root_sizes(b.report)
+    c.check(sizes is not None and sizes[0] == image_bytes + GROW,
+            "%s: the disk is %.0f GiB larger than the image" % (name, GROW / GIB), sizes)
+    if sizes is None:
+        return
+    disk, start, end, fs = sizes
+    tail = 33 * 512 if table == "GPT" else 0
+    c.check(disk - end == tail, "%s: the root partition ends at the disk's end (%s)" % (name, table),
+            (disk, end))
+    c.check(0 <= end - start - fs < 4096, "%s: the root file system fills its partition" % name,
+            (end - start, fs, b.report.get("df-root")))
+    said = grew(b)
+    c.check(any("(%s) grown" % table in l for l in said) and any("root file system (ext4) grown" in l for l in said),
+            "%s: the console says the root partition (%s) and file system grew" % (name, table), said)
+    for l in said:
+        log("  console: " + l)
 
 
 def check_configured(c, name, got, vm, key):
@@ -113,6 +171,20 @@ def boot(c, kit, name, disk, vm, serve=True, bus="virtio", uefi=None):
     c.check(b.ok, "%s: the guest booted, reported on COM1 and powered off" % name, b.failure())
     if "uptime" in b.report:
         log("  guest uptime at its report: %s s" % b.report["uptime"])
+    # Where the boot's time went (uptime, s): for the README's figures and
+    # to see growroot stays off the path to the network and user-script.
+    marks = []
+    try:
+        t0, t1 = (int(v) / 1e6 for v in b.report.get("growroot-us", "").split())
+        marks.append("growroot %.2f-%.2f (%.2f s)" % (t0, t1, t1 - t0))
+    except ValueError:
+        pass
+    if b.report.get("network-online-us", "").isdigit():
+        marks.append("network-online %.2f" % (int(b.report["network-online-us"]) / 1e6))
+    if "user-script-ran" in b.report:
+        marks.append("user-script %s" % b.report["user-script-ran"])
+    if marks:
+        log("  uptime marks: " + ", ".join(marks))
     return b
 
 
@@ -158,15 +230,23 @@ def main():
         with open(path, "w") as f:
             json.dump(vm, f, indent=1)
     disk = overlay(image_file(images, "bios"), os.path.join(work, "bios.qcow2"))
+    image_bytes = json.loads(run(["qemu-img", "info", "--output=json", disk]).stdout)["virtual-size"]
 
     log("== boot 1: first boot (SeaBIOS, virtio-blk)")
-    g1 = boot(c, kit, "boot1", disk, vm_a).report
+    b1 = boot(c, kit, "boot1", disk, vm_a)
+    g1 = b1.report
+    if "end" in g1:
+        c.check((root_sizes(g1) or [None])[0] == image_bytes, "boot1: the disk is the image's size",
+                root_sizes(g1))
+        c.check(not grew(b1), "boot1: growroot did nothing", grew(b1))
     check_configured(c, "boot1", g1, vm_a, KEY_A)
     c.check(OWN_KEY_MARK in authorized_keys(g1), "boot1: the user's own key added by the user-script",
             authorized_keys(g1))
 
     log("== boot 2: reboot, same metadata")
-    g2 = boot(c, kit, "boot2", disk, vm_a).report
+    b2 = boot(c, kit, "boot2", disk, vm_a)
+    g2 = b2.report
+    check_root_kept(c, "boot2", b2, root_sizes(g1))
     check_configured(c, "boot2", g2, vm_a, KEY_A)
     c.check(len(runs(g2, "user-script-runs")) == 2, "boot2: the user-script ran again (2 runs)",
             g2.get("user-script-runs"))
@@ -178,8 +258,11 @@ def main():
     c.check(f1 == f2 and len(f1) > 3, "boot2: no file rewritten (inode and mtime of %d files)" % len(f1),
             "changed: %s" % sorted(f1 ^ f2))
 
-    log("== boot 3: a new instance (another uuid, hostname and key)")
-    g3 = boot(c, kit, "boot3", disk, vm_b).report
+    log("== boot 3: a new instance (another uuid, hostname and key) on a disk %.0f GiB larger" % (GROW / GIB))
+    run(["qemu-img", "resize", "-q", disk, str(image_bytes + GROW)])
+    b3 = boot(c, kit, "boot3", disk, vm_b)
+    g3 = b3.report
+    check_root_grown(c, "boot3", b3, image_bytes, "MBR")
     check_configured(c, "boot3", g3, vm_b, KEY_B)
     c.check(not set(host_keys(g3)) & set(host_keys(g2)), "boot3: new host keys",
             (host_keys(g2), host_keys(g3)))
@@ -189,15 +272,20 @@ def main():
     c.check(OWN_KEY_MARK in keys3, "boot3: the user's own key is kept", keys3)
 
     log("== boot 4: the same disk on AHCI")
-    g4 = boot(c, kit, "boot4", disk, vm_b, bus="ahci").report
+    b4 = boot(c, kit, "boot4", disk, vm_b, bus="ahci")
+    g4 = b4.report
+    check_root_kept(c, "boot4", b4, root_sizes(g3))
     check_configured(c, "boot4", g4, vm_b, KEY_B)
     c.check(host_keys(g4) == host_keys(g3), "boot4: host keys kept")
 
-    log("== boot 5: the UEFI variant under OVMF")
+    log("== boot 5: the UEFI variant under OVMF, on a disk %.0f GiB larger" % (GROW / GIB))
     vars_fd = os.path.join(work, "uefi-vars.fd")
     shutil.copy(OVMF_VARS, vars_fd)
     uefi_disk = overlay(image_file(images, "uefi"), os.path.join(work, "uefi.qcow2"))
-    g5 = boot(c, kit, "boot5", uefi_disk, vm_a, uefi=vars_fd).report
+    run(["qemu-img", "resize", "-q", uefi_disk, str(image_bytes + GROW)])
+    b5 = boot(c, kit, "boot5", uefi_disk, vm_a, uefi=vars_fd)
+    g5 = b5.report
+    check_root_grown(c, "boot5", b5, image_bytes, "GPT")
     check_configured(c, "boot5", g5, vm_a, KEY_A)
 
     log("== boot 6: the metadata service down (nothing on COM2), the disk on NVMe")
@@ -205,6 +293,7 @@ def main():
     g6 = b6.report
     if b6.ok:
         check_network(c, g6, vm_b)
+    check_root_kept(c, "boot6", b6, root_sizes(g3))
     c.check(g6.get("hostname") == vm_b["hostname"], "boot6: the last hostname kept", g6.get("hostname"))
     c.check(host_keys(g6) == host_keys(g3), "boot6: host keys kept")
     c.check(g6.get("machine-id") == g3.get("machine-id"), "boot6: machine-id kept")

@@ -68,6 +68,17 @@ at files "$(stat -c '%n|%i|%y' /etc/hostname /etc/machine-id /etc/ssh/ssh_host_*
     /root/.ssh/authorized_keys /etc/systemd/network/* 2>/dev/null | joined)"
 at sshd "$(systemctl is-active ssh.service)"
 at failed-units "$(systemctl --failed --plain --no-legend | cut -d' ' -f1 | joined)"
+# The disks (bytes), the root partition (start and size in sectors), its
+# file system (block count and size), df's view, and when growroot ran
+# (microseconds of uptime: start, exit) and the network came up.
+rootdev=$(findmnt -no SOURCE /)
+at lsblk "$(lsblk -bnrpo NAME,SIZE,TYPE,MOUNTPOINT | joined)"
+at root-part "$(cat "/sys/class/block/${rootdev#/dev/}/start" "/sys/class/block/${rootdev#/dev/}/size" | joined)"
+at root-fs "$(tune2fs -l "$rootdev" | sed -n 's/^Block count: *//p; s/^Block size: *//p' | joined)"
+at df-root "$(df -B1 --output=size,used / | tail -n 1)"
+at growroot-us "$(systemctl show -P ExecMainStartTimestampMonotonic mdata-init-growroot.service) \
+$(systemctl show -P ExecMainExitTimestampMonotonic mdata-init-growroot.service)"
+at network-online-us "$(systemctl show -P ActiveEnterTimestampMonotonic network-online.target)"
 at end ok
 systemctl --no-block poweroff
 EOF
