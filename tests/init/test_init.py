@@ -658,7 +658,22 @@ def test_usage():
     assert run_init("middle").code == 2
     assert run_init("early", "-t", "0").code == 2
     r = run_init("--help")
-    assert r.code == 0 and "early|hostkeys|late|all" in r.out
+    assert r.code == 0 and "early|hostkeys|growroot|late|all" in r.out
+
+
+def test_growroot_root_dir_and_off(root):
+    # Only the running system's root grows: under --root nothing is
+    # touched, and with grow_root = no the phase does nothing at all. It
+    # reads no metadata (run_init drops MDATA_DEVICE). The disk side is
+    # test-growroot.c's; the kernel's, tests/image's.
+    r = run_init("growroot", "--root", root)
+    assert r.code == 0 and "nothing done" in r.out, r
+    conf(root, "grow_root = no\n")
+    r = run_init("growroot", "--root", root)
+    assert r.code == 0 and r.out == "" and r.err == "", r
+    conf(root, "grow_root = maybe\n")
+    r = run_init("growroot", "--root", root)
+    assert r.code == 0 and "grow_root" in r.out + r.err, r
 
 
 # --- service files ----------------------------------------------------------
@@ -689,6 +704,7 @@ def test_systemd_units(tmp_path):
     early_u = open(os.path.join(UNITS, "mdata-init-early.service")).read()
     late_u = open(os.path.join(UNITS, "mdata-init-late.service")).read()
     keys_u = open(os.path.join(UNITS, "mdata-init-hostkeys.service")).read()
+    grow_u = open(os.path.join(UNITS, "mdata-init-growroot.service")).read()
     assert "Before=network-pre.target systemd-networkd.service" in early_u
     assert "Before=ssh.service sshd.service" in early_u
     assert "Wants=systemd-networkd.service" in early_u  # the default format's
@@ -704,12 +720,18 @@ def test_systemd_units(tmp_path):
     assert "mdata-init hostkeys\n" in keys_u
     unit_lines = [l for l in keys_u.splitlines() if not l.startswith("#")]
     assert not [l for l in unit_lines if "network" in l.lower()], unit_lines
+    # growroot: beside the network, before the user-script.
+    assert "mdata-init growroot\n" in grow_u
+    assert "Before=mdata-init-late.service" in grow_u
+    unit_lines = [l for l in grow_u.splitlines() if not l.startswith("#")]
+    assert not [l for l in unit_lines if "network" in l.lower()], unit_lines
     if shutil.which("systemd-analyze") is None:
         pytest.skip("systemd-analyze not installed")
     # Verified with ExecStart pointing at the built binary.
     paths = []
     for name, text in (("mdata-init-early.service", early_u),
                        ("mdata-init-hostkeys.service", keys_u),
+                       ("mdata-init-growroot.service", grow_u),
                        ("mdata-init-late.service", late_u)):
         exe = [l for l in text.splitlines() if l.startswith("ExecStart=")][0]
         text = text.replace(exe.split()[0], "ExecStart=" + os.environ["MDATA_INIT"])
