@@ -202,7 +202,8 @@ static int grow_partition(mi_ctx_t *c, const sysblock_t *part,
     }
     if (c->root.dry_run) {
         mi_say("would grow root partition /dev/%s (%s) from %.2f GiB to "
-               "%.2f GiB", part->devname, g.gpt ? "GPT" : "MBR",
+               "%.2f GiB, and its file system with it", part->devname,
+               g.gpt ? "GPT" : "MBR",
                gib(g.old_sectors * (unsigned)ssz),
                gib(g.new_sectors * (unsigned)ssz));
         close(fd);
