@@ -26,7 +26,7 @@ struct pending {
 static void emit(conn_t *c, const char *bytes, size_t len, int v2,
                  const char *reqid);
 static void reply(conn_t *c, const char *bytes, size_t len, int v2,
-                  const char *reqid);
+                  const char *reqid, unsigned ms_more);
 
 /* ------------------------------------------------------------------ */
 /* Pending replies and updates                                         */
@@ -82,7 +82,7 @@ static void pending_fire(uv_timer_t *t)
         emu_log(2, "update of '%.*s' done%s", (int)p->upd.key_len,
                 p->upd.key, c == NULL ? " (its client is gone)" : "");
         if (c != NULL)
-            reply(c, out.p, out.len, 1, p->upd.reqid);
+            reply(c, out.p, out.len, 1, p->upd.reqid, 0);
         buf_free(&out);
     } else {
         emit(c, p->bytes.p, p->bytes.len, p->v2, p->reqid);
@@ -263,12 +263,13 @@ static void emit(conn_t *c, const char *bytes, size_t len, int v2,
     }
 }
 
-/* A reply is ready: now, or after the delay or slow fault (on a timer:
- * the connection reads and answers other requests meanwhile). */
+/* A reply is ready: now, or after the delay, slow or v1-slow fault
+ * (ms_more) on a timer: the connection reads and answers other requests
+ * meanwhile. */
 static void reply(conn_t *c, const char *bytes, size_t len, int v2,
-                  const char *reqid)
+                  const char *reqid, unsigned ms_more)
 {
-    unsigned ms = fault_reply_delay(&c->emu->faults, v2);
+    unsigned ms = fault_reply_delay(&c->emu->faults, v2) + ms_more;
     pending_t *p;
 
     if (ms == 0) {
@@ -307,6 +308,7 @@ static int handle_line(conn_t *c, const char *line, size_t len)
     emu_t *emu = c->emu;
     host_out_t out;
     pending_t *p;
+    unsigned more = 0;
 
     memset(&out, 0, sizeof(out));
     host_handle_line(&emu->vm, &emu->hopts, line, len, &out);
@@ -329,7 +331,12 @@ static int handle_line(conn_t *c, const char *line, size_t len)
         emu_log(2, "c%u: no answer: %s", c->id, out.why);
         break;
     case HOST_REPLY:
-        reply(c, out.reply.p, out.reply.len, out.v2, out.reqid);
+        if (!out.v2 && emu->faults.v1_slow_ms > 0) {
+            uv_update_time(emu->loop); /* as pending_add does */
+            more = fault_v1_line_delay(&emu->faults, &c->fst, line, len,
+                                       uv_now(emu->loop));
+        }
+        reply(c, out.reply.p, out.reply.len, out.v2, out.reqid, more);
         break;
     case HOST_DEFERRED:
         /* answered when the (emulated) VM.update completes: at the

@@ -49,6 +49,7 @@ static int parse_item(fault_cfg_t *cfg, char *item, char *err, size_t errlen)
         {"hostile", &cfg->hostile, 1},
         {"delay", &cfg->delay_ms, 0},
         {"slow", &cfg->slow_ms, 0},
+        {"v1-slow", &cfg->v1_slow_ms, 0},
         {"damaged", &cfg->damaged, 1},
         {"ignore-probes", &cfg->ignore_probes, 0},
         {"hangup", &cfg->hangup, 1},
@@ -90,8 +91,8 @@ static int parse_item(fault_cfg_t *cfg, char *item, char *err, size_t errlen)
     }
     snprintf(err, errlen,
              "unknown fault '%s' (known: drop=N corrupt=N junk=N wrongid=N "
-             "hostile=N damaged=N delay=MS slow=MS bytewise[=MS] v1only "
-             "ignore-probes=N hangup=N gone=N crlf upper-crc)",
+             "hostile=N damaged=N delay=MS slow=MS v1-slow=MS bytewise[=MS] "
+             "v1only ignore-probes=N hangup=N gone=N crlf upper-crc)",
              item);
     return -1;
 }
@@ -126,6 +127,24 @@ int fault_ignore_probe(const fault_cfg_t *cfg, fault_state_t *st)
 unsigned fault_reply_delay(const fault_cfg_t *cfg, int v2)
 {
     return cfg->delay_ms + (v2 ? cfg->slow_ms : 0);
+}
+
+unsigned fault_v1_line_delay(const fault_cfg_t *cfg, fault_state_t *st,
+                             const char *line, size_t len, uint64_t now)
+{
+    uint64_t start;
+
+    if (cfg->v1_slow_ms == 0)
+        return 0;
+    /* the handshake before the first lookup is answered at once */
+    if (!st->v1_slow_on && ((len >= 4 && memcmp(line, "GET ", 4) == 0) ||
+                            (len >= 4 && memcmp(line, "KEYS", 4) == 0)))
+        st->v1_slow_on = 1;
+    if (!st->v1_slow_on)
+        return 0;
+    start = st->v1_busy_until > now ? st->v1_busy_until : now;
+    st->v1_busy_until = start + cfg->v1_slow_ms;
+    return (unsigned)(st->v1_busy_until - now);
 }
 
 /* Another request id of the same length: each hex digit d becomes 15-d. */

@@ -18,6 +18,9 @@ typedef struct fault_cfg {
     unsigned delay_ms;      /* delay=MS: every reply MS ms late */
     unsigned slow_ms;       /* slow=MS: every V2 reply MS ms late, the
                                handshake answered at once, reading on */
+    unsigned v1_slow_ms;    /* v1-slow=MS: from the first V1 GET or KEYS
+                               on, V1 lines answered one after another,
+                               MS ms each */
     unsigned damaged;       /* damaged=N: before every Nth V2 reply, a copy
                                of it with a byte lost (bad length) */
     int upper_crc;          /* upper-crc: V2 CRCs in upper-case hex */
@@ -33,6 +36,8 @@ typedef struct fault_cfg {
 
 typedef struct fault_state {
     unsigned long v2_requests, v2_replies, probes;
+    int v1_slow_on;       /* v1-slow: a V1 request came */
+    uint64_t v1_busy_until; /* ... the last V1 answer goes out then */
 } fault_state_t;
 
 /* Add the items of one SPEC to cfg; -1 with err filled on a bad SPEC. */
@@ -45,6 +50,10 @@ int fault_ignore_probe(const fault_cfg_t *cfg, fault_state_t *st);
 
 /* How long a reply waits before it is written (delay, and slow for V2). */
 unsigned fault_reply_delay(const fault_cfg_t *cfg, int v2);
+/* v1-slow: how much longer the answer to this V1 line (read at now, in
+ * ms) waits, so that such answers go out one after another, in order. */
+unsigned fault_v1_line_delay(const fault_cfg_t *cfg, fault_state_t *st,
+                             const char *line, size_t len, uint64_t now);
 
 /* What is to happen once a reply is out (fault_shape_reply's *hangup). */
 enum { FAULT_KEEP = 0, FAULT_HANGUP = 1, FAULT_GONE = 2 };

@@ -331,6 +331,30 @@ static void test_fault_specs(void)
     CU_ASSERT_EQUAL(fault_reply_delay(&cfg, 0), 10);
 }
 
+/* v1-slow: nothing until a V1 GET or KEYS, then one answer after another */
+static void test_fault_v1_slow(void)
+{
+    fault_cfg_t cfg;
+    fault_state_t st;
+    char err[256];
+
+    memset(&cfg, 0, sizeof(cfg));
+    memset(&st, 0, sizeof(st));
+    CU_ASSERT_EQUAL(fault_parse(&cfg, "v1-slow=500", err, sizeof(err)), 0);
+    CU_ASSERT_EQUAL(cfg.v1_slow_ms, 500);
+    CU_ASSERT_EQUAL(fault_parse(&cfg, "v1-slow", err, sizeof(err)), -1);
+    CU_ASSERT_EQUAL(fault_v1_line_delay(&cfg, &st, "", 0, 1000), 0);
+    CU_ASSERT_EQUAL(fault_v1_line_delay(&cfg, &st, "NEGOTIATE V2", 12, 1000),
+                    0);
+    CU_ASSERT_EQUAL(fault_v1_line_delay(&cfg, &st, "GET k", 5, 1000), 500);
+    CU_ASSERT_EQUAL(fault_v1_line_delay(&cfg, &st, "", 0, 1100), 900);
+    CU_ASSERT_EQUAL(fault_v1_line_delay(&cfg, &st, "KEYS", 4, 1200), 1300);
+    /* the host caught up: the next line waits its own time only */
+    CU_ASSERT_EQUAL(fault_v1_line_delay(&cfg, &st, "", 0, 9000), 500);
+    cfg.v1_slow_ms = 0;
+    CU_ASSERT_EQUAL(fault_v1_line_delay(&cfg, &st, "GET k", 5, 9000), 0);
+}
+
 static void test_fault_shaping(void)
 {
     fault_cfg_t cfg;
@@ -405,6 +429,7 @@ static CU_TestInfo handler_tests[] = {
 
 static CU_TestInfo fault_tests[] = {
     {"specs", test_fault_specs},
+    {"v1_slow", test_fault_v1_slow},
     {"shaping", test_fault_shaping},
     {"damaged_copy_upper_crc", test_fault_damaged_copy_upper_crc},
     CU_TEST_INFO_NULL,

@@ -326,6 +326,26 @@ def test_fault_slow_keeps_reading(start_emu):
     assert time.monotonic() - began < 0.5
 
 
+def test_fault_v1_slow_one_after_another(start_emu):
+    """v1-slow=MS: the handshake at once; from the first V1 GET on, every
+    V1 line (probes too) is answered MS after the answer before it, in
+    order: a V1 agent whose lookups block it."""
+    e = start_emu(D1, "--fault", "v1only,v1-slow=600")
+    c = e.connect()
+    began = time.monotonic()
+    c.exchange(b"\n", b"invalid command\n")
+    c.exchange(b"NEGOTIATE V2\n", b"FAILURE\n")
+    assert time.monotonic() - began < 0.5
+    first = time.monotonic()
+    c.send(b"GET sdc:hostname\n\n")
+    c.expect(b"SUCCESS\nweb01\n.\n")
+    got1 = time.monotonic() - first
+    c.expect(b"invalid command\n")
+    got2 = time.monotonic() - first
+    assert 0.55 <= got1 < 0.9
+    assert 1.15 <= got2 < 1.5  # after the GET's answer, not beside it
+
+
 def test_fault_damaged_copy_first(start_emu):
     e = start_emu(D1, "--fault", "damaged=1")
     c = e.connect()
