@@ -453,7 +453,7 @@ int mdata__engine_cancel(mdata__engine_t *e, uint32_t id, uint64_t now)
     mdata__req_finish(e, r, MDATA_ECANCELED, NULL, 0);
     /* A V1 reply carries no id: resync so it cannot answer the next one. */
     if (was_v1_inflight)
-        mdata__start_probe(e, now);
+        mdata__v1_given_up(e, now);
     mdata__pump(e, now);
     return 0;
 }
@@ -473,10 +473,16 @@ void mdata__engine_connected(mdata__engine_t *e, uint64_t now)
     e->state = ST_UNSYNCED;
     e->proto = MDATA__PROTO_UNKNOWN;
     e->probes = 0;
-    e->extra_barriers = 0;
-    e->extra_neg = 0;
     e->odd_rounds = 0;
     e->probe_streak = 0;
+    /* a new connection owes nothing */
+    e->neg_out = 0;
+    e->ic_owed = 0;
+    e->fenced = 0;
+    e->neg_owed = 0;
+    e->reply_owed = 0;
+    e->reply_in_value = 0;
+    e->v1_in_value = 0;
     mdata__pump(e, now);
 }
 
@@ -563,6 +569,7 @@ void mdata__start_probe(mdata__engine_t *e, uint64_t now)
     if (e->probes > 0)
         e->counters[MDATA_COUNTER_RESYNCS]++;
     e->probes++;
+    e->ic_owed++;
     e->state = ST_PROBING;
     e->hs_deadline = now + probe_wait(e);
     (void)mdata__out_append(e, "\n", 1);
@@ -574,14 +581,46 @@ static int handshaking(const mdata__engine_t *e)
            e->state == ST_NEG_DRAIN;
 }
 
+void mdata__v1_given_up(mdata__engine_t *e, uint64_t now)
+{
+    assert(!e->reply_owed); /* one at a time: a barrier comes between */
+    e->reply_owed = 1;
+    e->reply_in_value = e->v1_in_value;
+    e->reply_heard = now;
+    if (e->v1_in_value) {
+        /* its reply is arriving: every earlier answer came before it */
+        e->ic_owed = 0;
+        e->fenced = 0;
+    } else {
+        /* answers to the probes sent before it come before its reply */
+        e->fenced = e->ic_owed;
+    }
+    e->v1_in_value = 0;
+    mdata__start_probe(e, now);
+}
+
 static void handshake_timeout(mdata__engine_t *e, uint64_t now)
 {
+    /* What was given up on may still be answered, also when nobody waits
+     * any more: the answers stay owed (ic_owed counts the probe). */
     if (e->state == ST_PROBING) {
-        /* The unanswered probe may still be answered, also when nobody
-         * waits any more: the next request's probe must not take that
-         * answer for its own (a V1 reply would then be one line off). */
-        e->extra_barriers++;
         e->probe_streak++;
+        if (e->reply_owed && e->reply_in_value && e->fenced == 0 &&
+            now - e->reply_heard >= e->cfg.handshake_ms) {
+            /* A late value whose "." has not come in a whole wait (the
+             * host writes a reply at once): it was cut short. */
+            e->reply_owed = 0;
+            e->reply_in_value = 0;
+        }
+    } else if (e->state == ST_NEGOTIATING && e->neg_out > 0) {
+        e->fenced = e->ic_owed; /* answered before those NEGOTIATEs */
+        e->neg_owed += e->neg_out;
+        e->neg_out = 0;
+    } else if (e->state == ST_NEG_DRAIN) {
+        e->reply_owed = 1; /* the rest of a SUCCESS answer to NEGOTIATE */
+        e->reply_in_value = 1;
+        e->reply_heard = now;
+        e->fenced = 0;
     }
     if (e->queued.n == 0 && e->inflight.n == 0) {
         /* Nobody waits: stop probing until the next request. */
@@ -630,7 +669,10 @@ void mdata__attempt_failed(mdata__engine_t *e, mdata__req_t *r, int status,
         mdata__req_move(e, r, RQ_QUEUED);
     }
     /* Whatever got lost may have left the line out of step. */
-    mdata__start_probe(e, now);
+    if (e->proto == MDATA__PROTO_V1)
+        mdata__v1_given_up(e, now);
+    else
+        mdata__start_probe(e, now);
 }
 
 /* ---- sending ---- */
@@ -659,6 +701,7 @@ static int send_v1(mdata__engine_t *e, mdata__req_t *r)
     int rc;
 
     mdata_v1_reply_reset(e->v1);
+    e->v1_in_value = 0;
     if (r->op == MDATA__OP_KEYS)
         return mdata__out_append(e, "KEYS\n", 5);
     rc = mdata__out_append(e, "GET ", 4);
@@ -740,7 +783,7 @@ static void expire(mdata__engine_t *e, req_list_t *l, uint64_t now)
                                                           : MDATA_ETIMEDOUT,
                               NULL, 0);
             if (v1_inflight)
-                mdata__start_probe(e, now);
+                mdata__v1_given_up(e, now);
         }
     }
 }

@@ -102,11 +102,22 @@ struct mdata__engine {
     uint64_t hs_deadline;   /* probe or negotiate answer due */
     unsigned probes;        /* probes sent in this connection */
     unsigned probe_streak;  /* probes in a row that went unanswered */
-    unsigned extra_barriers; /* probe answers that may still come */
     int neg_odd;            /* an unknown answer came while negotiating */
     int neg_repeated;       /* NEGOTIATE sent again after "invalid command" */
-    unsigned extra_neg;     /* NEGOTIATE answers that may still come */
+    unsigned neg_out;       /* NEGOTIATE lines of this round not answered */
     unsigned odd_rounds;    /* negotiations that got only such answers */
+    /* What the host may still send for lines the engine gave up on, in
+     * the order it comes (rx.c, late_answer): V1 answers carry no id, so
+     * order is all that tells them apart. */
+    unsigned ic_owed;       /* probe answers ("invalid command") that may
+                             * still come, the current probe's included */
+    unsigned fenced;        /* the first of those, owed before the answer
+                             * below: none of them can be the barrier */
+    unsigned neg_owed;      /* answers to NEGOTIATE lines given up on */
+    int reply_owed;         /* the reply to a V1 request given up on */
+    int reply_in_value;     /* ... its SUCCESS came: lines up to "." */
+    uint64_t reply_heard;   /* ... when a line of its value last came */
+    int v1_in_value;        /* the V1 reply arriving is past its SUCCESS */
     req_list_t queued, inflight, done;
     mdata__req_t *taken;    /* returned by next_done, freed next call */
     uint32_t next_id;
@@ -150,6 +161,10 @@ void mdata__attempt_lost(mdata__engine_t *e, mdata__req_t *r, uint64_t now);
 /* ... or came damaged: retry after backoff and a resync, or give up. */
 void mdata__attempt_failed(mdata__engine_t *e, mdata__req_t *r, int status,
                            uint64_t now);
+/* The V1 request in flight is given up on (r is finished or requeued by
+ * the caller): its reply may still come, so it is owed, and a resync
+ * probe is sent; the probe that answers is the one sent after it. */
+void mdata__v1_given_up(mdata__engine_t *e, uint64_t now);
 
 /* rx.c */
 void mdata__rx_line(mdata__engine_t *e, const char *line, size_t len,

@@ -142,20 +142,22 @@ static void rx_v1(mdata__engine_t *e, const char *line, size_t len,
         e->counters[MDATA_COUNTER_BAD_LINES]++;
         return;
     }
-    if (e->extra_barriers > 0 && line_is(line, len, "invalid command")) {
-        e->extra_barriers--;
+    rc = mdata_v1_reply_feed_line(e->v1, line, len);
+    if (rc == 0) {
+        e->v1_in_value = 1;
         return;
     }
-    rc = mdata_v1_reply_feed_line(e->v1, line, len);
-    if (rc == 0)
-        return;
     if (rc < 0) {
         if (rc == MDATA_ETOOBIG)
             e->counters[MDATA_COUNTER_TOO_BIG]++;
         mdata__req_finish(e, r, rc, NULL, 0);
-        mdata__start_probe(e, now); /* skip the rest of that reply */
+        mdata__v1_given_up(e, now); /* skip the rest of that reply */
         return;
     }
+    /* Its reply came: the answers to every probe sent before it have
+     * come too, or never will. */
+    e->ic_owed = 0;
+    e->v1_in_value = 0;
     switch (rc) {
     case MDATA_V1_SUCCESS:
         status = 0;
@@ -186,11 +188,13 @@ static void rx_v1(mdata__engine_t *e, const char *line, size_t len,
 
 static void barrier_reached(mdata__engine_t *e, uint64_t now)
 {
+    assert(e->fenced == 0 && e->neg_owed == 0 && !e->reply_owed);
     e->probe_streak = 0;
     if (e->proto == MDATA__PROTO_UNKNOWN) {
         e->state = ST_NEGOTIATING;
         e->neg_odd = 0;
         e->neg_repeated = 0;
+        e->neg_out = 1;
         e->hs_deadline = now + e->cfg.handshake_ms;
         (void)mdata__out_append(e, "NEGOTIATE V2\n", 13);
     } else {
@@ -198,42 +202,60 @@ static void barrier_reached(mdata__engine_t *e, uint64_t now)
     }
 }
 
+/* A host without V2 answered NEGOTIATE ("invalid command" when said_ic). */
+static void v1_selected(mdata__engine_t *e, int said_ic, uint64_t now)
+{
+    e->proto = MDATA__PROTO_V1;
+    e->state = ST_READY;
+    if (e->neg_repeated) {
+        /* Unless the host answers NEGOTIATE with "invalid command" (then
+         * that was its first answer), the other NEGOTIATE's answer is
+         * still on its way: a V1 reply parser must not take it for a
+         * reply. A barrier probe puts the line back in step first. */
+        e->neg_owed = said_ic ? 0 : 1;
+        e->fenced = 0;
+        e->state = ST_UNSYNCED;
+        mdata__start_probe(e, now);
+    }
+}
+
 static void rx_negotiate(mdata__engine_t *e, const char *line, size_t len,
                          uint64_t now)
 {
+    int ic = line_is(line, len, "invalid command");
+
+    if (len >= 3 && memcmp(line, "V2 ", 3) == 0) {
+        e->counters[MDATA_COUNTER_BAD_LINES]++; /* someone's old frame */
+        return;
+    }
+    if (e->neg_out > 0)
+        e->neg_out--; /* odd answers too: a host may answer so */
+    /* An answer we know: the answers to the probes sent before that
+     * NEGOTIATE have come (late_answer skipped them), or never will. */
+    if (ic || line_is(line, len, "V2_OK") || line_is(line, len, "SUCCESS") ||
+        line_is(line, len, "FAILURE") || line_is(line, len, "NOTFOUND"))
+        e->ic_owed = 0;
     if (line_is(line, len, "V2_OK")) {
         e->proto = MDATA__PROTO_V2;
         e->state = ST_READY;
-    } else if (line_is(line, len, "invalid command") &&
-               e->extra_barriers > 0) {
-        e->extra_barriers--; /* a late answer to an earlier probe */
-    } else if (line_is(line, len, "invalid command") && !e->neg_repeated) {
+        if (e->neg_repeated)
+            e->neg_owed = 1; /* the other V2_OK, skipped when it comes */
+        e->neg_out = 0;
+    } else if (ic && !e->neg_repeated) {
         /* Perhaps the answer to a probe another process sent before it
          * gave up (it is still on the line): ask once more. A host that
          * really answers NEGOTIATE so says it again; otherwise V2_OK
          * follows, and the second V2_OK is skipped when it comes. */
         e->neg_repeated = 1;
-        e->extra_neg = 1;
+        e->neg_out++;
         e->hs_deadline = now + e->cfg.handshake_ms;
         (void)mdata__out_append(e, "NEGOTIATE V2\n", 13);
-    } else if (len >= 3 && memcmp(line, "V2 ", 3) == 0) {
-        e->counters[MDATA_COUNTER_BAD_LINES]++; /* someone's old frame */
     } else if (line_is(line, len, "SUCCESS")) {
         e->state = ST_NEG_DRAIN;
     } else if (line_is(line, len, "FAILURE") ||
-               line_is(line, len, "NOTFOUND") ||
-               line_is(line, len, "invalid command")) {
-        /* the answers of a host without V2 */
-        e->proto = MDATA__PROTO_V1;
-        e->state = ST_READY;
-        if (e->neg_repeated) {
-            /* An answer to the other NEGOTIATE may still be on its way:
-             * a V1 reply parser must not take it for a reply. A barrier
-             * probe puts the line back in step first. */
-            e->extra_neg = 0;
-            e->state = ST_UNSYNCED;
-            mdata__start_probe(e, now);
-        }
+               line_is(line, len, "NOTFOUND") || ic) {
+        e->neg_out = 0;
+        v1_selected(e, ic, now); /* the answers of a host without V2 */
     } else {
         /* Junk on the line, or a host answering in words we do not know:
          * skip it; if nothing better comes before the handshake timeout,
@@ -241,6 +263,107 @@ static void rx_negotiate(mdata__engine_t *e, const char *line, size_t len,
         e->counters[MDATA_COUNTER_BAD_LINES]++;
         e->neg_odd = 1;
     }
+}
+
+/* Is this line the first of the answer owed after the fenced probes'? */
+static int owed_answer_begins(const mdata__engine_t *e, const char *line,
+                              size_t len)
+{
+    if (line_is(line, len, "SUCCESS") || line_is(line, len, "FAILURE") ||
+        line_is(line, len, "NOTFOUND"))
+        return e->reply_owed ? !e->reply_in_value : e->neg_owed > 0;
+    return !e->reply_owed && e->neg_owed > 0 && line_is(line, len, "V2_OK");
+}
+
+/* A line of the late reply to a V1 request given up on (or of a SUCCESS
+ * answer to NEGOTIATE): skipped, up to its end. */
+static void skip_owed_reply(mdata__engine_t *e, const char *line, size_t len,
+                            uint64_t now)
+{
+    if (!e->reply_in_value) {
+        if (line_is(line, len, "SUCCESS")) {
+            e->reply_in_value = 1;
+            e->reply_heard = now;
+        } else {
+            e->reply_owed = 0; /* NOTFOUND, FAILURE, invalid command */
+        }
+    } else if (line_is(line, len, ".")) {
+        e->reply_owed = 0;
+        e->reply_in_value = 0;
+    } else if (!line_is(line, len, "invalid command")) {
+        /* a probe's answer is not news of the value: a value cut short
+         * is given up on after a quiet probe wait (handshake_timeout) */
+        e->reply_heard = now;
+    }
+}
+
+/*
+ * The host answers lines in the order it reads them, and a V1 answer
+ * carries no id: the answers to lines the engine gave up on are told
+ * apart only by where they come. The probes sent before the last request
+ * or NEGOTIATE given up on (fenced) are answered first, then that line,
+ * then the probes sent since: only one of those can be a barrier, so a
+ * late reply never lands on the request sent after the barrier. Returns
+ * 1 when the line was such a late answer (it is used up).
+ *
+ * A line the host never got (it was away) leaves an answer owed that
+ * never comes: the answer that comes instead is taken for it, which
+ * costs one probe round; a reply's first line coming while fenced probe
+ * answers are still owed shows that those were lost.
+ */
+static int take_late_answer(mdata__engine_t *e, const char *line,
+                            size_t len, uint64_t now)
+{
+    int ic = line_is(line, len, "invalid command");
+
+    if (len >= 3 && memcmp(line, "V2 ", 3) == 0 &&
+        !(e->reply_owed && e->reply_in_value && e->fenced == 0))
+        return 0; /* a frame answers no V1 line (it may be in a value) */
+    if (e->fenced > 0) {
+        assert(e->fenced <= e->ic_owed);
+        if (ic) {
+            e->fenced--;
+            e->ic_owed--;
+            return 1;
+        }
+        if (!owed_answer_begins(e, line, len))
+            return 0;
+        e->ic_owed -= e->fenced;
+        e->fenced = 0;
+    }
+    if (e->reply_owed) {
+        skip_owed_reply(e, line, len, now);
+        return 1;
+    }
+    if (e->neg_owed > 0) {
+        e->neg_owed--;
+        if (line_is(line, len, "V2_OK")) {
+            if (e->proto == MDATA__PROTO_UNKNOWN)
+                e->proto = MDATA__PROTO_V2; /* only a V2 host says this */
+        } else if (line_is(line, len, "SUCCESS")) {
+            e->reply_owed = 1; /* a value follows, up to "." */
+            e->reply_in_value = 1;
+            e->reply_heard = now;
+        }
+        return 1;
+    }
+    if (ic && e->ic_owed > 0 && e->state != ST_PROBING) {
+        e->ic_owed--; /* an earlier probe's: no barrier wanted now */
+        return 1;
+    }
+    return 0;
+}
+
+static int late_answer(mdata__engine_t *e, const char *line, size_t len,
+                       uint64_t now)
+{
+    if (!take_late_answer(e, line, len, now))
+        return 0;
+    /* A host catching up is alive: the probe waits its turn instead of
+     * piling more lines on it. */
+    if (e->state == ST_PROBING)
+        e->hs_deadline = now + e->cfg.handshake_ms;
+    return 1;
 }
 
 void mdata__rx_line(mdata__engine_t *e, const char *line, size_t len,
@@ -251,10 +374,15 @@ void mdata__rx_line(mdata__engine_t *e, const char *line, size_t len,
     if (len > 0 && line[len - 1] == '\r')
         len--;
     is_frame = len >= 3 && memcmp(line, "V2 ", 3) == 0;
+    if (e->state != ST_DISCONNECTED && late_answer(e, line, len, now))
+        return;
     switch (e->state) {
     case ST_PROBING:
-        if (line_is(line, len, "invalid command"))
+        if (line_is(line, len, "invalid command")) {
+            if (e->ic_owed > 0)
+                e->ic_owed--;
             barrier_reached(e, now);
+        }
         else if (is_frame && e->proto == MDATA__PROTO_V2)
             rx_frame(e, line, len, now); /* replies still count */
         else if (e->proto == MDATA__PROTO_UNKNOWN &&
@@ -270,21 +398,14 @@ void mdata__rx_line(mdata__engine_t *e, const char *line, size_t len,
         rx_negotiate(e, line, len, now);
         break;
     case ST_NEG_DRAIN:
-        if (line_is(line, len, ".")) {
-            e->proto = MDATA__PROTO_V1;
-            e->state = ST_READY;
-        }
+        if (line_is(line, len, "."))
+            v1_selected(e, 0, now);
         break;
     case ST_READY:
         if (e->proto == MDATA__PROTO_V1) {
             rx_v1(e, line, len, now);
         } else if (is_frame) {
             rx_frame(e, line, len, now);
-        } else if (e->extra_barriers > 0 &&
-                   line_is(line, len, "invalid command")) {
-            e->extra_barriers--;
-        } else if (e->extra_neg > 0 && line_is(line, len, "V2_OK")) {
-            e->extra_neg--; /* the answer to a repeated NEGOTIATE */
         } else {
             e->counters[MDATA_COUNTER_BAD_LINES]++;
         }
@@ -336,7 +457,13 @@ void mdata__rx_too_big(mdata__engine_t *e, uint64_t now)
         return;
     }
     mdata__req_finish(e, r, MDATA_ETOOBIG, NULL, 0);
-    mdata__start_probe(e, now);
+    if (e->proto == MDATA__PROTO_V1 && e->v1_in_value) {
+        mdata__v1_given_up(e, now); /* the rest of its value comes */
+    } else {
+        if (e->proto == MDATA__PROTO_V1)
+            e->ic_owed = 0; /* the long line was its whole reply */
+        mdata__start_probe(e, now);
+    }
 }
 
 /* Complete lines out of the decoder, into the line path. */

@@ -187,6 +187,56 @@ static void test_fault_v1_only(void)
     }
 }
 
+/*
+ * A V1 host that falls behind (v1-slow: every line answered a second
+ * after the one before) while requests give up: the first GET at 0.3 s,
+ * the second, sent once a probe is answered (2 s), at 2.5 s. By then
+ * three probes were given up, so on the wire the answers of two of them
+ * come before the second GET's late value. The third GET must wait for
+ * the answer of the probe sent after that value (6 s) and get its own
+ * value; taking an older probe's answer for its barrier (3 s) sends it
+ * straight into the second GET's value. The timings only decide whether
+ * the old bug would show; the assertions hold whatever they are.
+ */
+static void test_fault_v1_slow_late_answers(void)
+{
+    static const char *const extra[] = {"--fault", "v1only,v1-slow=1000",
+                                        NULL};
+    static const char script[] = "#!/bin/sh\necho hi\n";
+    emu_t emu;
+    mdata_sync_t *s;
+    mdata_error_t err;
+    uint8_t *v = NULL;
+    size_t len = 0;
+    int pty;
+
+    for (pty = 0; pty < 2; pty++) {
+        mdata_options_t *o;
+
+        CU_ASSERT_FATAL(emu_start(&emu, pty, extra) == 0);
+        o = test_options(emu.path, 30000);
+        CU_ASSERT_FATAL(mdata_options_set_handshake_timeout_ms(o, 700) == 0);
+        CU_ASSERT_FATAL(mdata_options_set_attempt_timeout_ms(o, 4000) == 0);
+        CU_ASSERT_FATAL(mdata_sync_new(o, &s, NULL) == 0);
+        mdata_options_free(o);
+        CU_ASSERT_EQUAL(mdata_sync_connect(s, &err), 0);
+        CU_ASSERT_EQUAL(mdata_client_protocol(mdata_sync_client(s)), 1);
+        CU_ASSERT_FATAL(mdata_sync_set_timeout_ms(s, 300) == 0);
+        CU_ASSERT_EQUAL(mdata_sync_get(s, "one", &v, &len, &err),
+                        MDATA_ETIMEDOUT);
+        CU_ASSERT_FATAL(mdata_sync_set_timeout_ms(s, 2200) == 0);
+        CU_ASSERT_EQUAL(mdata_sync_get(s, "dotty", &v, &len, &err),
+                        MDATA_ETIMEDOUT);
+        CU_ASSERT_FATAL(mdata_sync_set_timeout_ms(s, 30000) == 0);
+        CU_ASSERT_EQUAL(mdata_sync_get(s, "user-script", &v, &len, &err), 0);
+        TU_ASSERT_MEM_EQ(v, len, script, sizeof(script) - 1);
+        mdata_free(v);
+        v = NULL;
+        mdata_sync_free(s);
+        emu_stop(&emu);
+    }
+}
+
 static void test_fault_ignore_probes(void)
 {
     static const char *const extra[] = {"--fault", "ignore-probes=2", NULL};
@@ -409,6 +459,7 @@ CU_TestInfo client_fault_tests[] = {
     {"crlf", test_fault_crlf},
     {"mix", test_fault_mix},
     {"v1_only", test_fault_v1_only},
+    {"v1_slow_late_answers", test_fault_v1_slow_late_answers},
     {"ignore_probes", test_fault_ignore_probes},
     {"probe_never_answered", test_fault_probe_never_answered},
     {"hangup", test_fault_hangup},

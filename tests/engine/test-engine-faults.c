@@ -422,14 +422,159 @@ static void test_engine_v1_lost_reply(void)
     CU_ASSERT(eh_out_is(&h, "GET k\n"));
     eh_at(&h, h.now + 1000);
     CU_ASSERT(eh_out_is(&h, "\n"));
-    /* the late half reply is discarded by the barrier */
+    /* A late half reply: the probe's answer after it could be a line of
+     * its value, so it is no barrier; the value taken as cut short after
+     * a quiet probe wait, the next probe's answer is. */
     eh_feed(&h, "SUCCESS\nold\ninvalid command\n");
+    CU_ASSERT(eh_out_is(&h, ""));
     eh_at(&h, mdata__engine_next_deadline(h.e));
-    CU_ASSERT(eh_out_is(&h, "GET k\n"));
+    CU_ASSERT(eh_out_is(&h, "\n"));
+    eh_feed(&h, "invalid command\n");
+    CU_ASSERT(eh_out_is(&h, "GET k\n")); /* its backoff is over */
     eh_feed(&h, "SUCCESS\nnew\n.\n");
     CU_ASSERT_FATAL(h.ndone == 1);
     TU_ASSERT_MEM_EQ(h.done[0].value, h.done[0].value_len, "new", 3);
     CU_ASSERT_EQUAL(h.done[0].attempts, 2);
+    eh_fini(&h);
+}
+
+/*
+ * A V1 host that answers late, in order. A probe given up on (P2) is
+ * still owed when the GET sent after the barrier (c) is given up too, so
+ * on the wire P2's "invalid command" comes before c's late reply: it must
+ * not be taken for the barrier of the resync probe (P3), or the next GET
+ * (d) is sent at once and gets c's value.
+ */
+static void v1_late_cfg(mdata__engine_config_t *c)
+{
+    c->handshake_ms = 600;
+    c->read_attempt_ms = 1000; /* the only attempt waits twice that */
+    c->max_attempts = 1;
+    c->timeout_ms = 100000;
+}
+
+static void test_engine_v1_stale_probe_not_barrier(void)
+{
+    eh_t h;
+
+    eh_init(&h, v1_late_cfg);
+    eh_get(&h, "a");
+    eh_probe(&h);
+    eh_feed(&h, "FAILURE\n"); /* NEGOTIATE: a V1 host */
+    CU_ASSERT_FATAL(mdata__engine_protocol(h.e) == MDATA__PROTO_V1);
+    CU_ASSERT(eh_out_is(&h, "GET a\n"));
+    eh_feed(&h, "SUCCESS\nvalue a\n.\n");
+    CU_ASSERT_FATAL(h.ndone == 1);
+    /* b: the host stalls; b is given up, its resync probe P1 too */
+    eh_get(&h, "b");
+    CU_ASSERT(eh_out_is(&h, "GET b\n"));
+    eh_at(&h, h.now + 2000);
+    CU_ASSERT_FATAL(h.ndone == 2);
+    CU_ASSERT_EQUAL(h.done[1].status, MDATA_ETIMEDOUT);
+    CU_ASSERT(eh_out_is(&h, "\n"));          /* P1 */
+    eh_get(&h, "c");
+    eh_at(&h, h.now + 600);
+    CU_ASSERT(eh_out_is(&h, "\n"));          /* P2 */
+    /* the host answers b and P1, then stalls again */
+    eh_feed(&h, "SUCCESS\nvalue b\n.\ninvalid command\n");
+    CU_ASSERT(eh_out_is(&h, "GET c\n"));     /* P1's answer: in step */
+    eh_at(&h, h.now + 2000);                 /* c given up */
+    CU_ASSERT_FATAL(h.ndone == 3);
+    CU_ASSERT_EQUAL(h.done[2].status, MDATA_ETIMEDOUT);
+    CU_ASSERT(eh_out_is(&h, "\n"));          /* P3 */
+    eh_get(&h, "d");
+    /* on the wire now: P2's answer, c's reply, P3's answer */
+    eh_feed(&h, "invalid command\n");        /* P2's: not the barrier */
+    CU_ASSERT(eh_out_is(&h, ""));
+    eh_feed(&h, "SUCCESS\nvalue c\n.\n");  /* c's: skipped */
+    CU_ASSERT_EQUAL(h.ndone, 3);
+    CU_ASSERT(eh_out_is(&h, ""));
+    eh_feed(&h, "invalid command\n");        /* P3's: the barrier */
+    CU_ASSERT(eh_out_is(&h, "GET d\n"));
+    eh_feed(&h, "SUCCESS\nvalue d\n.\n");
+    CU_ASSERT_FATAL(h.ndone == 4);
+    CU_ASSERT_EQUAL(h.done[3].status, 0);
+    TU_ASSERT_MEM_EQ(h.done[3].value, h.done[3].value_len, "value d", 7);
+    eh_fini(&h);
+}
+
+/*
+ * A NEGOTIATE given up on, on a host that answers it "invalid command":
+ * its late answer comes before the answer to the probe sent after it and
+ * is no barrier.
+ */
+static void test_engine_negotiate_given_up_answered_ic(void)
+{
+    eh_t h;
+
+    eh_init(&h, v1_late_cfg);
+    eh_get(&h, "a");
+    eh_probe(&h);
+    eh_at(&h, h.now + 600); /* NEGOTIATE unanswered */
+    CU_ASSERT(eh_out_is(&h, "\n"));
+    eh_feed(&h, "invalid command\n"); /* NEGOTIATE's, late */
+    CU_ASSERT(eh_out_is(&h, ""));
+    eh_feed(&h, "invalid command\n"); /* the probe's */
+    CU_ASSERT(eh_out_is(&h, "NEGOTIATE V2\n"));
+    eh_feed(&h, "invalid command\n");
+    CU_ASSERT(eh_out_is(&h, "NEGOTIATE V2\n")); /* asked once more */
+    eh_feed(&h, "invalid command\n");          /* so it answers */
+    CU_ASSERT_EQUAL(mdata__engine_protocol(h.e), MDATA__PROTO_V1);
+    CU_ASSERT(eh_out_is(&h, "\n"));
+    eh_feed(&h, "invalid command\n");
+    CU_ASSERT(eh_out_is(&h, "GET a\n"));
+    eh_feed(&h, "SUCCESS\nvalue a\n.\n");
+    CU_ASSERT_FATAL(h.ndone == 1);
+    TU_ASSERT_MEM_EQ(h.done[0].value, h.done[0].value_len, "value a", 7);
+    eh_fini(&h);
+}
+
+/*
+ * A V1 host away for a while (a serial agent reconnecting): the lines
+ * sent meanwhile are never answered. A request given up on then costs
+ * one probe round (the first answer is taken for its reply); probe
+ * answers still counted as owed when the next request is given up are
+ * shown lost by that request's reply, which comes first.
+ */
+static void test_engine_v1_host_away(void)
+{
+    eh_t h;
+    int i;
+
+    eh_init(&h, v1_late_cfg);
+    eh_get(&h, "a");
+    eh_probe(&h);
+    eh_feed(&h, "FAILURE\n");
+    CU_ASSERT(eh_out_is(&h, "GET a\n"));
+    eh_feed(&h, "SUCCESS\nvalue a\n.\n");
+    eh_get(&h, "b");
+    CU_ASSERT(eh_out_is(&h, "GET b\n"));
+    eh_at(&h, h.now + 2000); /* the host is away: b given up */
+    CU_ASSERT(eh_out_is(&h, "\n"));
+    eh_get(&h, "c");
+    for (i = 0; i < 3; i++) {
+        eh_at(&h, h.now + 600);
+        CU_ASSERT(eh_out_is(&h, "\n"));
+    }
+    /* back: the fourth probe's answer, taken for b's reply */
+    eh_feed(&h, "invalid command\n");
+    CU_ASSERT(eh_out_is(&h, ""));
+    eh_at(&h, h.now + 600);
+    CU_ASSERT(eh_out_is(&h, "\n"));
+    eh_feed(&h, "invalid command\n");
+    CU_ASSERT(eh_out_is(&h, "GET c\n"));
+    /* c given up too, with four probe answers still counted as owed */
+    eh_at(&h, h.now + 2000);
+    CU_ASSERT_FATAL(h.ndone == 3);
+    CU_ASSERT_EQUAL(h.done[2].status, MDATA_ETIMEDOUT);
+    CU_ASSERT(eh_out_is(&h, "\n"));
+    eh_get(&h, "d");
+    eh_feed(&h, "SUCCESS\nvalue c\n.\n"); /* c's first: they are lost */
+    eh_feed(&h, "invalid command\n");
+    CU_ASSERT(eh_out_is(&h, "GET d\n"));
+    eh_feed(&h, "SUCCESS\nvalue d\n.\n");
+    CU_ASSERT_FATAL(h.ndone == 4);
+    TU_ASSERT_MEM_EQ(h.done[3].value, h.done[3].value_len, "value d", 7);
     eh_fini(&h);
 }
 
@@ -569,6 +714,10 @@ CU_TestInfo engine_fault_tests[] = {
      test_engine_attempt_clock_starts_when_written},
     {"reply_too_big", test_engine_reply_too_big},
     {"v1_lost_reply", test_engine_v1_lost_reply},
+    {"v1_stale_probe_not_barrier", test_engine_v1_stale_probe_not_barrier},
+    {"negotiate_given_up_answered_ic",
+     test_engine_negotiate_given_up_answered_ic},
+    {"v1_host_away", test_engine_v1_host_away},
     {"soak_fake_host", test_engine_soak_fake_host},
     CU_TEST_INFO_NULL,
 };

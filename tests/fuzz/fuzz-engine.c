@@ -635,32 +635,6 @@ static void feed_raw(model_t *m)
     feed(m, buf, n, BY_RAW);
 }
 
-/*
- * Did the engine send a probe after the oldest line the host has not
- * answered (in the host's queue, or still to be read)? Then it gave up on
- * that line, and takes the first "invalid command" that comes for its
- * barrier, though it may answer an older probe with more answers behind
- * it: a V1 line can end up one line out of step. A known limit for hosts
- * slower than handshake_ms (V1 answers carry no id), not checked here.
- */
-static int later_probe(const model_t *m)
-{
-    const char *out;
-    size_t i, n;
-    int at_start = m->line_len == 0;
-
-    for (i = 1; i < m->qlen; i++)
-        if (m->queue[(m->qhead + i) % MAX_QUEUE][0] == '\0')
-            return 1;
-    out = mdata__engine_output(m->e, &n);
-    for (i = 0; i < n; i++) {
-        if (out[i] == '\n' && at_start)
-            return 1;
-        at_start = out[i] == '\n';
-    }
-    return 0;
-}
-
 /* The host answers the oldest line it has not answered. */
 static void host_step(model_t *m)
 {
@@ -670,10 +644,6 @@ static void host_step(model_t *m)
 
     if (m->qlen == 0)
         return;
-    if ((m->queue[m->qhead][0] == '\0' ||
-         strcmp(m->queue[m->qhead], "NEGOTIATE V2") == 0) &&
-        later_probe(m))
-        m->v1_tainted = 1;
     snprintf(line, sizeof(line), "%s", m->queue[m->qhead]);
     m->qhead = (m->qhead + 1) % MAX_QUEUE;
     m->qlen--;
