@@ -145,7 +145,10 @@ say "ok: dh_makeshlibs fails on a symbol removed or added (dpkg-gensymbols -c4)"
 # Units must be enabled by the packages but never started by them: the
 # root being built is not the running system.
 for deb in "$work"/*.deb; do
-    dpkg-deb -c "$deb" | grep -q '/lib/systemd/system/..*\.service$' || continue
+    # grep reads the whole listing (no -q): quitting at the first match
+    # would kill dpkg-deb's tar with SIGPIPE, and dpkg-deb says so.
+    dpkg-deb -c "$deb" | grep '/lib/systemd/system/..*\.service$' \
+        >/dev/null || continue
     rm -rf "$work/control" && dpkg-deb -e "$deb" "$work/control"
     if cat "$work/control/preinst" "$work/control/postinst" 2>/dev/null |
             grep -E 'deb-systemd-invoke .*(start|restart)'; then
