@@ -470,6 +470,32 @@ typedef void (*mdata_trace_cb)(int direction, const char *line, size_t shown,
 MDATA_EXPORT MDATA_WARN_UNUSED int mdata_options_set_trace(
     mdata_options_t *opts, mdata_trace_cb cb, void *userdata);
 
+/* Events for mdata_link_cb. */
+enum { MDATA_LINK_DOWN = 1, MDATA_LINK_UP = 2 };
+
+/*
+ * Link events, for a program that tells its user why it waits (mdata-get
+ * does). MDATA_LINK_DOWN: requests wait for the host through no fault of
+ * theirs: an open connection was lost (why->code MDATA_EIO: end of file,
+ * reset, a serial I/O error), opening the device is being waited for (a
+ * socket not there yet or refusing: MDATA_EBUSY; a serial line locked by
+ * another process: MDATA_ELOCKED), or an attempt's reply did not come in
+ * its time (MDATA_ETIMEDOUT: a silent or slow host). why->text says what
+ * in words, why->sys_errno the system's error if any; why is borrowed for
+ * the call. MDATA_LINK_UP (why NULL): after a DOWN, the host answered a
+ * request again (reported before that request's callback). A DOWN is
+ * reported once, until the UP that ends it (requests may still end first,
+ * at their deadlines, or after their attempts); a device that cannot be
+ * opened at all ends its requests with MDATA_EOPEN instead.
+ * Runs on the loop's thread from inside the client: keep it cheap, and
+ * call nothing of the client's from it.
+ */
+typedef void (*mdata_link_cb)(int event, const mdata_error_t *why,
+                              void *userdata);
+/* Report link events to cb (NULL, the default, turns it off). */
+MDATA_EXPORT MDATA_WARN_UNUSED int mdata_options_set_link_cb(
+    mdata_options_t *opts, mdata_link_cb cb, void *userdata);
+
 /* ------------------------------------------------------------------ */
 /* Client (asynchronous, on a libuv loop)                              */
 /* ------------------------------------------------------------------ */

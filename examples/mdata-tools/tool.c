@@ -16,8 +16,10 @@
 
 #include "tool.h"
 
-/* While the service is not answering, each try lasts at most this long,
- * so the user hears from us every few seconds. */
+/* While the service is not answering, the handshake is tried in steps of
+ * at most this long, each on a fresh handle (what is at the device path
+ * may change while the host restarts); the user is told once that we
+ * wait, and once that the service is back. */
 #define WAIT_SLICE_MS 5000
 /* A try that heard the host, only not the whole handshake (a host slow to
  * answer anything needs two round trips), doubles the next one's time,
@@ -219,6 +221,49 @@ static void trace_line(int direction, const char *line, size_t shown,
     fputc('\n', stderr);
 }
 
+/*
+ * The two notices of a wait, each once: when the tool starts waiting for
+ * the metadata service (it cannot be reached, the connection was lost, or
+ * the host went silent) and when the service is back. stdout and the exit
+ * status do not change.
+ */
+static void notice_waiting(tool_t *t, const char *device, const char *why)
+{
+    if (t->waiting)
+        return;
+    t->waiting = 1;
+    if (t->timeout_ms == 0)
+        tool_err("%s: waiting for the metadata service on %s (%s); trying "
+                 "again with no time limit (-t SECONDS sets one)",
+                 t->name, device, why);
+    else
+        tool_err("%s: waiting for the metadata service on %s (%s); trying "
+                 "again until the %.1f s of -t are up",
+                 t->name, device, why, (double)t->timeout_ms / 1000);
+}
+
+static void notice_back(tool_t *t, const char *device)
+{
+    if (!t->waiting)
+        return;
+    t->waiting = 0;
+    tool_err("%s: the metadata service on %s answers again", t->name,
+             device);
+}
+
+/* The library's link events, during a request. */
+static void on_link(int event, const mdata_error_t *why, void *userdata)
+{
+    tool_t *t = userdata;
+
+    if (event == MDATA_LINK_DOWN)
+        notice_waiting(t, t->device_seen,
+                       why != NULL && why->text[0] ? why->text
+                                                   : "connection lost");
+    else if (event == MDATA_LINK_UP)
+        notice_back(t, t->device_seen);
+}
+
 /* A fresh handle whose requests end within timeout_ms. */
 static mdata_sync_t *open_handle(tool_t *t, uint64_t timeout_ms,
                                  mdata_error_t *err)
@@ -230,6 +275,7 @@ static mdata_sync_t *open_handle(tool_t *t, uint64_t timeout_ms,
     if (mdata_options_new(&opts) != 0 ||
         mdata_options_set_device(opts, t->device) != 0 ||
         mdata_options_set_timeout_ms(opts, timeout_ms) != 0 ||
+        mdata_options_set_link_cb(opts, on_link, t) != 0 ||
         (t->verbose && mdata_options_set_trace(opts, trace_line, t) != 0)) {
         tool_err("ERROR: could not initialise protocol: %s",
                  mdata_strerror(MDATA_ENOMEM));
@@ -244,6 +290,8 @@ static mdata_sync_t *open_handle(tool_t *t, uint64_t timeout_ms,
                  err->text[0] ? err->text : mdata_strerror(rc));
         exit(TOOL_EXIT_ERROR);
     }
+    snprintf(t->device_seen, sizeof(t->device_seen), "%s",
+             mdata_client_device(mdata_sync_client(sync)));
     return sync;
 }
 
@@ -278,8 +326,7 @@ int tool_run(tool_t *t, const char *op_name, tool_op_fn op, void *ctx,
              mdata_error_t *err)
 {
     uint64_t deadline = t->timeout_ms ? t->started_ms + t->timeout_ms : 0;
-    uint64_t last_notice = 0, slice_ms = WAIT_SLICE_MS;
-    int noticed = 0;
+    uint64_t slice_ms = WAIT_SLICE_MS;
 
     for (;;) {
         uint64_t now = now_ms(), slice, began;
@@ -301,6 +348,7 @@ int tool_run(tool_t *t, const char *op_name, tool_op_fn op, void *ctx,
                  mdata_client_device(mdata_sync_client(sync)));
         connected = rc == 0;
         if (connected) {
+            notice_back(t, device);
             /* ... then the request with the whole deadline: a large value
              * on a slow line may take long, a lost reply still ends after
              * the library's few bounded attempts. */
@@ -357,14 +405,9 @@ int tool_run(tool_t *t, const char *op_name, tool_op_fn op, void *ctx,
                      err->text[0] ? err->text : mdata_strerror(rc));
             exit(TOOL_EXIT_ERROR);
         }
+        notice_waiting(t, device,
+                       err->text[0] ? err->text : mdata_strerror(rc));
         now = now_ms();
-        if (!noticed || now - last_notice >= WAIT_SLICE_MS) {
-            tool_err("%s: waiting for the metadata service on %s (%s)",
-                     t->name, device,
-                     err->text[0] ? err->text : mdata_strerror(rc));
-            last_notice = now;
-            noticed = 1;
-        }
         if (now - began < RETRY_PAUSE_MS) {
             uint64_t pause = RETRY_PAUSE_MS - (now - began);
 

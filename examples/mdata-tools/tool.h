@@ -28,6 +28,8 @@ typedef struct tool {
     uint64_t timeout_ms;  /* -t/--timeout or MDATA_TIMEOUT; 0: no bound */
     int verbose;          /* -v/--verbose */
     uint64_t started_ms;
+    int waiting;          /* told stderr we wait; not yet that it is back */
+    char device_seen[512]; /* the device in use, for the notices */
 } tool_t;
 
 /*
@@ -52,8 +54,10 @@ void tool_check_key(const tool_t *t, const char *key);
 typedef int (*tool_op_fn)(mdata_sync_t *sync, void *ctx, mdata_error_t *err);
 
 /*
- * Run op until it has an answer: wait for the metadata service to come up
- * (telling stderr every few seconds), within the -t deadline if any.
+ * Run op until it has an answer: wait for the metadata service to come up,
+ * and for a lost connection or a silent host to come back, within the -t
+ * deadline if any, telling stderr once when the wait starts and once when
+ * the service is back.
  * Returns the op's status: 0, MDATA_ENOTFOUND, MDATA_EREMOTE (err->text is
  * the host's message), MDATA_ENOTSUP; prints and exits 2 itself on other
  * errors, naming op_name ("GET").

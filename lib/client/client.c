@@ -36,6 +36,52 @@ typedef struct req_cb {
 
 static void pump(mdata_client_t *c);
 
+/* ---- link events (mdata_options_set_link_cb) ---- */
+
+/* Requests wait for the host: say why, once until the host is back. */
+static void link_down(mdata_client_t *c, const mdata_error_t *why)
+{
+    if (c->link_cb == NULL || c->link_down || c->closing)
+        return;
+    c->link_down = 1;
+    c->link_cb(MDATA_LINK_DOWN, why, c->link_ud);
+}
+
+/* The host answered a request (or a connect): a DOWN is over. Not mere
+ * bytes: a host that answers the resync's probe but drops every request
+ * is not back. */
+static void link_up(mdata_client_t *c)
+{
+    if (c->link_cb == NULL || !c->link_down || c->closing)
+        return;
+    c->link_down = 0;
+    c->link_cb(MDATA_LINK_UP, NULL, c->link_ud);
+}
+
+/*
+ * After each pump: an attempt that timed out while requests still wait is
+ * a silent (or slow) host. The engine's counter says so, so the engine
+ * needs no hook for it.
+ */
+static void link_check(mdata_client_t *c)
+{
+    uint64_t timeouts;
+
+    if (c->link_cb == NULL || c->closing)
+        return;
+    timeouts = mdata__engine_counter(c->eng, MDATA_COUNTER_TIMEOUTS);
+    if (timeouts != c->link_timeouts) {
+        c->link_timeouts = timeouts;
+        if (mdata__engine_busy(c->eng)) {
+            mdata_error_t why;
+
+            mdata__error(&why, MDATA_ETIMEDOUT, 0, 0,
+                         "no reply from the host in time");
+            link_down(c, &why);
+        }
+    }
+}
+
 /* ---- connection ---- */
 
 static void close_transport(mdata_client_t *c)
@@ -60,6 +106,14 @@ static void lost(mdata_client_t *c, int status)
     close_transport(c);
     if (status != MDATA_ECLOSED && status != MDATA_EIO)
         mdata__engine_fail_all(c->eng, status);
+    else {
+        mdata_error_t why;
+
+        mdata__error(&why, MDATA_EIO, 0, 0, "connection lost: %s",
+                     status == MDATA_ECLOSED ? "the host closed it"
+                                             : "I/O error");
+        link_down(c, &why);
+    }
     mdata__engine_lost(c->eng, now);
     c->reopen_at = now + c->reopen_pause_ms;
     c->reopen_pause_ms = c->reopen_pause_ms == 0 ? REOPEN_PAUSE_MIN_MS
@@ -104,6 +158,7 @@ static void open_result(mdata_client_t *c, int rc)
         mdata__engine_set_wait_status(c->eng, rc == MDATA_ELOCKED
                                                   ? MDATA_ELOCKED
                                                   : MDATA_ETIMEDOUT);
+        link_down(c, &c->open_err);
     } else {
         mdata__tp_close(&c->tp);
         c->conn = CONN_NONE;
@@ -243,8 +298,10 @@ static void dispatch(mdata_client_t *c)
         mdata_reply_t reply;
 
         if (d.status == 0 || d.status == MDATA_ENOTFOUND ||
-            d.status == MDATA_EREMOTE || d.status == MDATA_ENOTSUP)
+            d.status == MDATA_EREMOTE || d.status == MDATA_ENOTSUP) {
             c->reopen_pause_ms = 0; /* the host answered */
+            link_up(c);
+        }
         reply.status = d.status;
         reply.value = d.value;
         reply.len = d.value_len;
@@ -310,6 +367,7 @@ static void pump(mdata_client_t *c)
         mdata__engine_tick(c->eng, now);
         flush(c);
         dispatch(c);
+        link_check(c);
         if (c->closing)
             break;
         /* callbacks may have submitted: go again if there is output */
@@ -349,6 +407,8 @@ int mdata_client_new(struct uv_loop_s *loop, const mdata_options_t *opts,
     if (opts != NULL) {
         c->trace.cb = opts->trace;
         c->trace.ud = opts->trace_ud;
+        c->link_cb = opts->link;
+        c->link_ud = opts->link_ud;
     }
     mdata__tp_init(&c->tp);
     c->rbuf = malloc(READ_CHUNK);

@@ -10,6 +10,8 @@ struct mdata_options {
     uint64_t serial_hold_ms; /* idle time before a tty is released */
     mdata_trace_cb trace;    /* NULL: no exchange trace */
     void *trace_ud;
+    mdata_link_cb link;      /* NULL: no link events */
+    void *link_ud;
 };
 
 #define MDATA__SERIAL_HOLD_DEFAULT_MS 1000

@@ -58,6 +58,10 @@ struct mdata_client {
     void *data;
     uint8_t *rbuf;
     mdata__trace_t trace;
+    mdata_link_cb link_cb;   /* link events (mdata_options_set_link_cb) */
+    void *link_ud;
+    int link_down;           /* a DOWN was reported, its UP not yet */
+    uint64_t link_timeouts;  /* attempt timeouts already looked at */
 };
 
 

@@ -182,3 +182,13 @@ int mdata_options_set_trace(mdata_options_t *opts, mdata_trace_cb cb,
     opts->trace_ud = userdata;
     return 0;
 }
+
+int mdata_options_set_link_cb(mdata_options_t *opts, mdata_link_cb cb,
+                              void *userdata)
+{
+    if (opts == NULL)
+        return MDATA_EINVAL;
+    opts->link = cb;
+    opts->link_ud = userdata;
+    return 0;
+}
