@@ -3,15 +3,22 @@
  * the agent end to end against mdata-emu. */
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <linux/capability.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "conf.h"
+#include "init.h"
 #include "meta.h"
 #include "rootfs.h"
 #include "rules.h"
+#include "script.h"
 #include "testutil.h"
 
 #define BLOB "AAAAC3NzaC1lZDI1NTE5AAAAIH0JvVn9bY0zvJ8x7c2gQkM9hS3Jc1n0aFh6H2p0Q8tr"
@@ -387,6 +394,141 @@ static void test_rootfs_symlinks(void)
     sh(path);
 }
 
+/* Drop capabilities from this process's effective set (bits of
+ * CAP_*), so the kernel checks what their owner could not do. 0 or -1. */
+static int drop_caps(unsigned mask)
+{
+    struct __user_cap_header_struct h = {_LINUX_CAPABILITY_VERSION_3, 0};
+    struct __user_cap_data_struct d[2];
+
+    if (syscall(SYS_capget, &h, d) != 0)
+        return -1;
+    d[0].effective &= ~mask;
+    return (int)syscall(SYS_capset, &h, d);
+}
+
+/* Run fn in a child process; its exit status (0 when all went as the
+ * test wanted, else a number saying what did not). */
+static int in_child(int (*fn)(void *), void *arg)
+{
+    int status;
+    pid_t pid;
+
+    fflush(stdout);
+    fflush(stderr);
+    pid = fork();
+    if (pid == 0)
+        _exit(fn(arg));
+    if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+        return -1;
+    return WEXITSTATUS(status);
+}
+
+/*
+ * The kernel refuses the chown of a directory made for root: as root
+ * with another group and without CAP_CHOWN (a group it is not in), or as
+ * another user (is_root set as if it were root). mi_file_write's result
+ * as the exit status: EPERM wanted.
+ */
+static int write_refused_chown(void *dir)
+{
+    mi_root_t r;
+    int rc;
+
+    if (geteuid() == 0 &&
+        (setgroups(0, NULL) != 0 || setresgid(65534, 65534, 65534) != 0 ||
+         drop_caps(1u << CAP_CHOWN) != 0))
+        return 100;
+    if (mi_root_open(&r, dir, 0, 0) != 0)
+        return 101;
+    r.is_root = 1;
+    rc = mi_file_write(&r, "etc/made/hostname", "web01\n", 6, 0644);
+    mi_root_close(&r);
+    return rc < 0 ? -rc : 102;
+}
+
+static void test_rootfs_chown_refused(void)
+{
+    char path[512];
+    struct stat st;
+
+    strcpy(tmpdir, "/tmp/mi-rules-XXXXXX");
+    CU_ASSERT_FATAL(mkdtemp(tmpdir) != NULL);
+    /* an error, and the file is not written into a directory that is not
+     * root's */
+    CU_ASSERT_EQUAL(in_child(write_refused_chown, tmpdir), EPERM);
+    snprintf(path, sizeof(path), "%s/etc/made/hostname", tmpdir);
+    CU_ASSERT(lstat(path, &st) != 0 && errno == ENOENT);
+    snprintf(path, sizeof(path), "rm -rf %s", tmpdir);
+    sh(path);
+}
+
+/*
+ * A script's process can enter neither the root directory nor "/": it is
+ * not run. Such a process: chrooted into a directory of mode 0 and, though
+ * root, without CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH, so no path can
+ * be walked (the root directory is reached through mdata-init's open fd,
+ * as always). Exit status 0 when mi_script_run said the script's process
+ * exited 126 without running it.
+ */
+static int run_without_a_directory(void *dir)
+{
+    char jail[512], root[512];
+    mi_script_result_t res;
+    mi_ctx_t c;
+
+    memset(&c, 0, sizeof(c));
+    snprintf(jail, sizeof(jail), "%s/jail", (char *)dir);
+    snprintf(root, sizeof(root), "%s/root", (char *)dir);
+    if (mi_root_open(&c.root, root, 0, 0) != 0)
+        return 100;
+    if (chroot(jail) != 0 ||
+        drop_caps((1u << CAP_DAC_OVERRIDE) | (1u << CAP_DAC_READ_SEARCH)) != 0)
+        return 101;
+    if (mi_script_run(&c, "var/lib/mdata-init/user-script",
+                      "var/lib/mdata-init/user-script.log", 30, &res) != 0)
+        return 102;
+    mi_root_close(&c.root);
+    return res.exited && res.code == 126 && !res.timed_out ? 0 : 103;
+}
+
+static void test_script_without_a_directory(void)
+{
+    char path[1024], want[600], *log;
+    size_t len;
+
+    if (geteuid() != 0) {
+        /* chroot needs root (CI runs as root) */
+        fprintf(stderr, "test_script_without_a_directory: not root, "
+                        "not run\n");
+        return;
+    }
+    strcpy(tmpdir, "/tmp/mi-rules-XXXXXX");
+    CU_ASSERT_FATAL(mkdtemp(tmpdir) != NULL);
+    snprintf(path, sizeof(path),
+             "cd %s && mkdir -m 0 jail && mkdir -p root/var/lib/mdata-init "
+             "&& printf '#!/bin/sh\\ntouch %s/ran\\n' > "
+             "root/var/lib/mdata-init/user-script && "
+             "chmod 755 root/var/lib/mdata-init/user-script",
+             tmpdir, tmpdir);
+    sh(path);
+    CU_ASSERT_EQUAL(in_child(run_without_a_directory, tmpdir), 0);
+    snprintf(path, sizeof(path), "%s/ran", tmpdir);
+    CU_ASSERT(access(path, F_OK) != 0); /* the script did not run */
+    /* why, in the script's log */
+    snprintf(path, sizeof(path),
+             "%s/root/var/lib/mdata-init/user-script.log", tmpdir);
+    log = tu_read_file(path, &len);
+    CU_ASSERT_FATAL(log != NULL);
+    snprintf(want, sizeof(want),
+             "mdata-init: cannot enter %s/root or /: Permission denied\n",
+             tmpdir);
+    CU_ASSERT_STRING_EQUAL(log, want);
+    free(log);
+    snprintf(path, sizeof(path), "rm -rf %s", tmpdir);
+    sh(path);
+}
+
 static CU_TestInfo rules_tests[] = {
     {"test_hostname_precedence", test_hostname_precedence},
     {"test_hostname_hostile", test_hostname_hostile},
@@ -403,6 +545,8 @@ static CU_TestInfo rules_tests[] = {
 static CU_TestInfo rootfs_tests[] = {
     {"test_rootfs_write", test_rootfs_write},
     {"test_rootfs_symlinks", test_rootfs_symlinks},
+    {"test_rootfs_chown_refused", test_rootfs_chown_refused},
+    {"test_script_without_a_directory", test_script_without_a_directory},
     CU_TEST_INFO_NULL,
 };
 

@@ -32,9 +32,11 @@ class Result:
 
 
 def run_tool(name, *args, device=None, stdin=b"", env=None, timeout=RUN_TIMEOUT,
-             user=None):
+             user=None, preexec=None):
     """Run a built tool; stdin is bytes (a pipe) or a file descriptor;
-    user: run it as that uid (and gid), e.g. to be refused a device."""
+    user: run it as that uid (and gid), e.g. to be refused a device;
+    preexec: called in the child before the tool starts (e.g. to enter a
+    cgroup)."""
     assert TOOLS, "MDATA_TOOLS_DIR must point at the built tools"
     e = dict(os.environ)
     e.pop("MDATA_DEVICE", None)
@@ -48,6 +50,8 @@ def run_tool(name, *args, device=None, stdin=b"", env=None, timeout=RUN_TIMEOUT,
     kw = {"input": stdin} if isinstance(stdin, bytes) else {"stdin": stdin}
     if user is not None:
         kw.update(user=user, group=user, extra_groups=[])
+    if preexec is not None:
+        kw.update(preexec_fn=preexec)
     proc = subprocess.run(cmd, capture_output=True, env=e, timeout=timeout, **kw)
     return Result(proc)
 

@@ -1,9 +1,9 @@
 """A device that cannot be opened is not a slow service (issue 14, item 5):
 the tools exit 2 at once when opening the device fails with EIO (the host end
-of a serial line gone while the node stays), ENOENT on a serial path or
-EACCES; without -t they wait for a socket that is not there yet or refuses
+of a serial line gone while the node stays), ENOENT on a serial path, EACCES
+or EPERM; without -t they wait for a socket that is not there yet or refuses
 connections while the host agent restarts. Elapsed-time bounds are
-generous: "at once" is well under the 5 s the tools wait between notices."""
+generous: "at once" is well under the 5 s steps of the tools' wait."""
 import os
 import subprocess
 import time
@@ -89,6 +89,57 @@ def test_permission_denied_exits_2_at_once(start_emu, write_vm):
     assert r.err == ("ERROR: could not initialise protocol: cannot open %s: "
                      "Permission denied\n" % e.pty_path), r
     assert took < AT_ONCE
+
+
+DEVICES_CGROUP = "/sys/fs/cgroup/devices"  # cgroup v1's devices controller
+
+
+@pytest.fixture
+def device_denied(tmp_path):
+    """device_denied(path) -> a function that moves the calling process
+    into a new devices cgroup (v1) where the character device at path may
+    not be opened: open(2) then fails with EPERM, as /dev/ttyS1 in a
+    container that was not given it. Skips when there is no such
+    controller to write to (cgroup v2 only, not root)."""
+    made = []
+    if not os.access(os.path.join(DEVICES_CGROUP, "cgroup.procs"), os.W_OK):
+        pytest.skip("no writable cgroup v1 devices controller at " + DEVICES_CGROUP)
+
+    def deny(path):
+        cg = os.path.join(DEVICES_CGROUP, "mdata-test-%d-%d" % (os.getpid(), len(made)))
+        os.mkdir(cg)
+        made.append(cg)
+        rdev = os.stat(path).st_rdev
+        with open(os.path.join(cg, "devices.deny"), "w") as f:
+            f.write("c %d:%d rwm\n" % (os.major(rdev), os.minor(rdev)))
+        procs = os.path.join(cg, "cgroup.procs")
+
+        def enter():
+            with open(procs, "w") as f:
+                f.write(str(os.getpid()))
+        return enter
+
+    yield deny
+    for cg in made:
+        os.rmdir(cg)  # its processes have exited
+
+
+def test_operation_not_permitted_exits_2_at_once(start_emu, write_vm, device_denied):
+    # EPERM from open(2), here from the devices cgroup, is a device that
+    # cannot be opened like EACCES: exit 2 at once, not a wait.
+    e = start_emu(write_vm(VM), socket_name=None, pty=True)
+    assert run_tool("mdata-get", "plain", device=e.pty_path).code == 0
+    enter = device_denied(e.pty_path)
+    for tool, args in [("mdata-get", ["plain"]), ("mdata-put", ["k", "v"])]:
+        began = time.monotonic()
+        r = run_tool(tool, *args, device=e.pty_path, preexec=enter)
+        took = time.monotonic() - began
+        assert (r.code, r.out) == (2, b""), (tool, r)
+        assert r.err == ("ERROR: could not initialise protocol: cannot open %s: "
+                         "Operation not permitted\n" % e.pty_path), (tool, r)
+        assert took < AT_ONCE, (tool, took)
+    # outside that cgroup the same device still serves
+    assert run_tool("mdata-get", "plain", device=e.pty_path).out == b"hello\n"
 
 
 def test_socket_appearing_late_is_waited_for(write_vm, tmp_path):
