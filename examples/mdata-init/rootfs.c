@@ -100,7 +100,9 @@ int mi_dir_open(mi_root_t *r, const char *rel, int create, mode_t mode)
         }
         nfd = openat(fd, p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (nfd < 0 && errno == ENOENT && create) {
-            if (mkdirat(fd, p, mode) != 0 && errno != EEXIST) {
+            int made = mkdirat(fd, p, mode) == 0;
+
+            if (!made && errno != EEXIST) {
                 int e = errno;
 
                 close(fd);
@@ -108,11 +110,15 @@ int mi_dir_open(mi_root_t *r, const char *rel, int create, mode_t mode)
             }
             nfd = openat(fd, p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
                                     O_CLOEXEC);
-            /* A directory we made is root's, as the files in it. */
+            /* A directory we made is root's, as the files in it; one that
+             * cannot be is an error, and is not left behind (still empty)
+             * for a later run to use as it is. */
             if (nfd >= 0 && r->is_root && fchown(nfd, 0, 0) != 0) {
                 int e = errno;
 
                 close(nfd);
+                if (made)
+                    (void)unlinkat(fd, p, AT_REMOVEDIR);
                 close(fd);
                 return -e;
             }

@@ -34,7 +34,9 @@ void mi_root_close(mi_root_t *r);
 /*
  * Open the directory at rel (creating missing components with mode when
  * create is set, owned by root). Returns an fd or -errno: -ELOOP or
- * -ENOTDIR when a component is a symlink or not a directory.
+ * -ENOTDIR when a component is a symlink or not a directory; the chown's
+ * error (-EPERM) when a component made for root cannot be given to root
+ * (it is removed again).
  */
 int mi_dir_open(mi_root_t *r, const char *rel, int create, mode_t mode);
 

@@ -34,11 +34,13 @@ class Result:
         return "Result(code=%r,\nout=%s\nerr=%s)" % (self.code, self.out, self.err)
 
 
-def run_init(*args, timeout=RUN_TIMEOUT):
+def run_init(*args, timeout=RUN_TIMEOUT, prefix=()):
+    """Run the built mdata-init; prefix: a command it runs under (e.g.
+    setpriv with fewer privileges)."""
     assert INIT, "MDATA_INIT must point at the built mdata-init"
     env = dict(os.environ)
     env.pop("MDATA_DEVICE", None)
-    proc = subprocess.run(WRAPPER + [INIT] + [str(a) for a in args],
+    proc = subprocess.run(list(prefix) + WRAPPER + [INIT] + [str(a) for a in args],
                           capture_output=True, env=env, timeout=timeout,
                           stdin=subprocess.DEVNULL)
     return Result(proc)

@@ -653,6 +653,33 @@ def test_from_file_json(root, tmp_path):
     assert r.code == 1 and "no metadata" in r.err
 
 
+def test_directories_root_cannot_own(root, tmp_path):
+    # Root without CAP_CHOWN and in group 65534 only: each directory it
+    # makes cannot be given to group 0. Every file that needs one is an
+    # error (exit 1), no directory is left behind, and the user-script,
+    # which could not be stored, is not run.
+    if os.geteuid() != 0 or shutil.which("setpriv") is None:
+        pytest.skip("needs root and setpriv (util-linux)")
+    import json
+    path = tmp_path / "meta.json"
+    path.write_text(json.dumps({"sdc:uuid": UUID1, "sdc:hostname": "web01",
+                                "user-script": "echo ran > ran.txt\n"}))
+    r = run_init("all", "--root", root, "--from-file", path,
+                 prefix=["setpriv", "--regid=65534", "--clear-groups",
+                         "--inh-caps=-chown", "--bounding-set=-chown"])
+    assert r.code == 1, r
+    for p in ("/etc/hostname", "/etc/hosts", "/var/lib/mdata-init"):
+        assert "mdata-init: error: %s: Operation not permitted\n" % p in r.err, r
+    assert os.listdir(root) == [], r
+    # the same run with the privilege writes them, owned by root
+    r = run_init("all", "--root", root, "--from-file", path)
+    assert r.code == 0, r
+    assert read(root, "etc/hostname") == "web01\n"
+    assert read(root, "ran.txt") == "ran\n"
+    st = os.stat(root / "var" / "lib" / "mdata-init")
+    assert (st.st_uid, st.st_gid) == (0, 0)
+
+
 def test_usage():
     assert run_init().code == 2
     assert run_init("middle").code == 2
