@@ -507,6 +507,168 @@ static void test_reopen_soak_restarts(void)
             (unsigned long long)(k.ended - k.began));
 }
 
+/*
+ * Link events (mdata_options_set_link_cb): what a program tells its user
+ * while requests wait. Each test records the events and the reply in
+ * order, with the emulator killed, restarted or late as a real host agent.
+ */
+typedef struct link_log {
+    uv_loop_t *loop;
+    emu_t emu;
+    char path[128];
+    int events[8], codes[8], n;   /* MDATA_LINK_*, why->code (0 for UP) */
+    char down_text[MDATA_ERROR_TEXT_MAX];
+    int status, reply_at;         /* reply_at: events seen before it */
+    char value[16];
+} link_log_t;
+
+static void link_record(int event, const mdata_error_t *why, void *ud)
+{
+    link_log_t *l = ud;
+
+    if (l->n < 8) {
+        l->events[l->n] = event;
+        l->codes[l->n] = why != NULL ? why->code : 0;
+        l->n++;
+    }
+    if (event == MDATA_LINK_DOWN && why != NULL)
+        snprintf(l->down_text, sizeof(l->down_text), "%s", why->text);
+}
+
+static void link_reply(mdata_client_t *c, int status, const mdata_reply_t *r,
+                       void *ud)
+{
+    link_log_t *l = ud;
+    size_t len;
+    const uint8_t *v = mdata_reply_value(r, &len);
+
+    l->status = status;
+    l->reply_at = l->n;
+    snprintf(l->value, sizeof(l->value), "%.*s", (int)len, (const char *)v);
+    mdata_client_close(c, NULL, NULL);
+}
+
+static void link_kill(uv_timer_t *t)
+{
+    link_log_t *l = t->data;
+
+    emu_kill(&l->emu);
+}
+
+static void link_start(uv_timer_t *t)
+{
+    link_log_t *l = t->data;
+
+    CU_ASSERT_FATAL(emu_start_at(&l->emu, 0, MDATA_TEST_VM, l->path, NULL) ==
+                    0);
+}
+
+/* GET sdc:hostname on an async client at l->path, with the host killed
+ * at kill_ms (unless 0) and (re)started at start_ms. */
+static void link_run(link_log_t *l, uint64_t kill_ms, uint64_t start_ms)
+{
+    uv_loop_t loop;
+    uv_timer_t kill_t, start_t;
+    mdata_options_t *o = test_options(l->path, 20000);
+    mdata_client_t *c;
+
+    CU_ASSERT_FATAL(uv_loop_init(&loop) == 0);
+    l->loop = &loop;
+    l->status = 1;
+    CU_ASSERT_FATAL(mdata_options_set_link_cb(o, link_record, l) == 0);
+    CU_ASSERT_FATAL(mdata_client_new(&loop, o, &c, NULL) == 0);
+    mdata_options_free(o);
+    uv_timer_init(&loop, &kill_t);
+    uv_timer_init(&loop, &start_t);
+    kill_t.data = start_t.data = l;
+    if (kill_ms != 0)
+        uv_timer_start(&kill_t, link_kill, kill_ms, 0);
+    uv_timer_start(&start_t, link_start, start_ms, 0);
+    CU_ASSERT_FATAL(mdata_get(c, "sdc:hostname", link_reply, l, NULL) == 0);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    uv_close((uv_handle_t *)&kill_t, NULL);
+    uv_close((uv_handle_t *)&start_t, NULL);
+    test_loop_close(&loop);
+}
+
+/* The host dies with the request in flight and is back 1 s later: one
+ * DOWN (the connection lost), however many reopens are refused, then UP
+ * just before the reply, which is right. */
+static void test_link_host_restarted(void)
+{
+    static const char *const slow[] = {"--fault", "slow=2000", NULL};
+    char dir[] = "/tmp/mdata-test-XXXXXX";
+    link_log_t l;
+
+    memset(&l, 0, sizeof(l));
+    CU_ASSERT_FATAL(mkdtemp(dir) != NULL);
+    snprintf(l.path, sizeof(l.path), "%s/metadata.sock", dir);
+    CU_ASSERT_FATAL(emu_start_at(&l.emu, 0, MDATA_TEST_VM, l.path, slow) ==
+                    0);
+    link_run(&l, 500, 1500);
+    emu_stop(&l.emu);
+    rmdir(dir);
+    CU_ASSERT_EQUAL(l.status, 0);
+    CU_ASSERT_STRING_EQUAL(l.value, "web01");
+    CU_ASSERT_EQUAL(l.n, 2);
+    CU_ASSERT_EQUAL(l.events[0], MDATA_LINK_DOWN);
+    CU_ASSERT_EQUAL(l.codes[0], MDATA_EIO);
+    CU_ASSERT_STRING_EQUAL(l.down_text, "connection lost: the host closed it");
+    CU_ASSERT_EQUAL(l.events[1], MDATA_LINK_UP);
+    CU_ASSERT_EQUAL(l.reply_at, 2);
+}
+
+/* The socket is not there yet: DOWN with the open's own words, UP once
+ * the host answers. */
+static void test_link_socket_to_come(void)
+{
+    char dir[] = "/tmp/mdata-test-XXXXXX";
+    link_log_t l;
+
+    memset(&l, 0, sizeof(l));
+    CU_ASSERT_FATAL(mkdtemp(dir) != NULL);
+    snprintf(l.path, sizeof(l.path), "%s/metadata.sock", dir);
+    link_run(&l, 0, 300);
+    emu_stop(&l.emu);
+    rmdir(dir);
+    CU_ASSERT_EQUAL(l.status, 0);
+    CU_ASSERT_STRING_EQUAL(l.value, "web01");
+    CU_ASSERT_EQUAL(l.n, 2);
+    CU_ASSERT_EQUAL(l.events[0], MDATA_LINK_DOWN);
+    CU_ASSERT_EQUAL(l.codes[0], MDATA_EBUSY);
+    CU_ASSERT(strstr(l.down_text, "does not exist yet") != NULL);
+    CU_ASSERT_EQUAL(l.events[1], MDATA_LINK_UP);
+    CU_ASSERT_EQUAL(l.reply_at, 2);
+}
+
+/* A host that answers the handshake (and the resync's probes) but drops
+ * every request: one DOWN when the first attempt's reply does not come,
+ * no UP (probe answers are no answer), then the deadline. */
+static void test_link_silent_host(void)
+{
+    static const char *const drop[] = {"--fault", "drop=1", NULL};
+    mdata_options_t *o;
+    mdata_sync_t *s = NULL;
+    mdata_error_t err;
+    emu_t emu;
+    link_log_t l;
+    uint64_t took;
+
+    memset(&l, 0, sizeof(l));
+    CU_ASSERT_FATAL(emu_start(&emu, 0, drop) == 0);
+    o = test_options(emu.path, 4500);
+    CU_ASSERT_FATAL(mdata_options_set_link_cb(o, link_record, &l) == 0);
+    CU_ASSERT_FATAL(mdata_sync_new(o, &s, NULL) == 0);
+    mdata_options_free(o);
+    CU_ASSERT_EQUAL(get_host(s, &err, &took), MDATA_ETIMEDOUT);
+    mdata_sync_free(s);
+    emu_stop(&emu);
+    CU_ASSERT_EQUAL(l.n, 1);
+    CU_ASSERT_EQUAL(l.events[0], MDATA_LINK_DOWN);
+    CU_ASSERT_EQUAL(l.codes[0], MDATA_ETIMEDOUT);
+    CU_ASSERT_STRING_EQUAL(l.down_text, "no reply from the host in time");
+}
+
 CU_TestInfo client_reopen_tests[] = {
     {"eio_pty", test_reopen_eio_pty},
     {"enoent_serial", test_reopen_enoent_serial},
@@ -515,5 +677,8 @@ CU_TestInfo client_reopen_tests[] = {
     {"sync_across_restart", test_reopen_sync_across_restart},
     {"backoff_on_instant_hangups", test_reopen_backoff_on_instant_hangups},
     {"soak_restarts", test_reopen_soak_restarts},
+    {"link_host_restarted", test_link_host_restarted},
+    {"link_socket_to_come", test_link_socket_to_come},
+    {"link_silent_host", test_link_silent_host},
     CU_TEST_INFO_NULL,
 };
