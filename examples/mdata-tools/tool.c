@@ -227,7 +227,7 @@ static void trace_line(int direction, const char *line, size_t shown,
  * the host went silent) and when the service is back. stdout and the exit
  * status do not change.
  */
-static void notice_waiting(tool_t *t, const char *device, const char *why)
+static void notice_waiting(tool_t *t, const char *why)
 {
     if (t->waiting)
         return;
@@ -235,20 +235,20 @@ static void notice_waiting(tool_t *t, const char *device, const char *why)
     if (t->timeout_ms == 0)
         tool_err("%s: waiting for the metadata service on %s (%s); trying "
                  "again with no time limit (-t SECONDS sets one)",
-                 t->name, device, why);
+                 t->name, t->device_seen, why);
     else
         tool_err("%s: waiting for the metadata service on %s (%s); trying "
                  "again until the %.1f s of -t are up",
-                 t->name, device, why, (double)t->timeout_ms / 1000);
+                 t->name, t->device_seen, why, (double)t->timeout_ms / 1000);
 }
 
-static void notice_back(tool_t *t, const char *device)
+static void notice_back(tool_t *t)
 {
     if (!t->waiting)
         return;
     t->waiting = 0;
     tool_err("%s: the metadata service on %s answers again", t->name,
-             device);
+             t->device_seen);
 }
 
 /* The library's link events, during a request. */
@@ -257,11 +257,10 @@ static void on_link(int event, const mdata_error_t *why, void *userdata)
     tool_t *t = userdata;
 
     if (event == MDATA_LINK_DOWN)
-        notice_waiting(t, t->device_seen,
-                       why != NULL && why->text[0] ? why->text
-                                                   : "connection lost");
+        notice_waiting(t, why != NULL && why->text[0] ? why->text
+                                                      : "connection lost");
     else if (event == MDATA_LINK_UP)
-        notice_back(t, t->device_seen);
+        notice_back(t);
 }
 
 /* A fresh handle whose requests end within timeout_ms. */
@@ -331,7 +330,6 @@ int tool_run(tool_t *t, const char *op_name, tool_op_fn op, void *ctx,
     for (;;) {
         uint64_t now = now_ms(), slice, began;
         mdata_sync_t *sync;
-        char device[512];
         int rc, connected, heard;
 
         if (deadline != 0 && now >= deadline)
@@ -344,11 +342,9 @@ int tool_run(tool_t *t, const char *op_name, tool_op_fn op, void *ctx,
         sync = open_handle(t, slice, err);
         began = now_ms();
         rc = mdata_sync_connect(sync, err);
-        snprintf(device, sizeof(device), "%s",
-                 mdata_client_device(mdata_sync_client(sync)));
         connected = rc == 0;
         if (connected) {
-            notice_back(t, device);
+            notice_back(t);
             /* ... then the request with the whole deadline: a large value
              * on a slow line may take long, a lost reply still ends after
              * the library's few bounded attempts. */
@@ -392,7 +388,7 @@ int tool_run(tool_t *t, const char *op_name, tool_op_fn op, void *ctx,
             case MDATA_EPROTO:
                 tool_err("ERROR: no usable reply to %s from the metadata "
                          "service on %s: %s",
-                         op_name, device,
+                         op_name, t->device_seen,
                          err->text[0] ? err->text : mdata_strerror(rc));
                 exit(TOOL_EXIT_ERROR);
             default:
@@ -405,8 +401,7 @@ int tool_run(tool_t *t, const char *op_name, tool_op_fn op, void *ctx,
                      err->text[0] ? err->text : mdata_strerror(rc));
             exit(TOOL_EXIT_ERROR);
         }
-        notice_waiting(t, device,
-                       err->text[0] ? err->text : mdata_strerror(rc));
+        notice_waiting(t, err->text[0] ? err->text : mdata_strerror(rc));
         now = now_ms();
         if (now - began < RETRY_PAUSE_MS) {
             uint64_t pause = RETRY_PAUSE_MS - (now - began);

@@ -29,7 +29,7 @@ typedef struct tool {
     int verbose;          /* -v/--verbose */
     uint64_t started_ms;
     int waiting;          /* told stderr we wait; not yet that it is back */
-    char device_seen[512]; /* the device in use, for the notices */
+    char device_seen[512]; /* the device in use, for messages */
 } tool_t;
 
 /*
