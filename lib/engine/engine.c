@@ -631,8 +631,11 @@ static void handshake_timeout(mdata__engine_t *e, uint64_t now)
         /* twice only an answer we do not know: a V1 host (once could be a
          * damaged V2_OK on a noisy line: that round is repeated) */
         e->proto = MDATA__PROTO_V1;
-        e->state = ST_READY; /* the caller's pump sends what waits */
-        return;
+        if (e->neg_owed == 0) {
+            e->state = ST_READY; /* the caller's pump sends what waits */
+            return;
+        }
+        /* a NEGOTIATE's answer is still owed: in step first */
     }
     e->state = ST_UNSYNCED;
     mdata__start_probe(e, now);

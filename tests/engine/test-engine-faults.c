@@ -578,6 +578,43 @@ static void test_engine_v1_host_away(void)
     eh_fini(&h);
 }
 
+/*
+ * A host answering NEGOTIATE in words the engine does not know is taken
+ * for V1 after two such rounds. When a NEGOTIATE of the last round is
+ * still unanswered, a probe puts the line in step first: that answer
+ * would otherwise be taken for the first request's reply.
+ */
+static void test_engine_odd_host_negotiate_owed(void)
+{
+    eh_t h;
+    int round;
+
+    eh_init(&h, v1_late_cfg);
+    eh_get(&h, "a");
+    eh_probe(&h);
+    for (round = 0; round < 2; round++) {
+        eh_feed(&h, "what?\n");          /* an answer we do not know */
+        eh_feed(&h, "invalid command\n"); /* a stray probe answer */
+        CU_ASSERT(eh_out_is(&h, "NEGOTIATE V2\n")); /* asked again */
+        eh_at(&h, h.now + 600);           /* no answer to that one */
+        CU_ASSERT(eh_out_is(&h, "\n"));
+        if (round == 0) {
+            eh_feed(&h, "what?\n");       /* the late answer */
+            eh_feed(&h, "invalid command\n");
+            CU_ASSERT(eh_out_is(&h, "NEGOTIATE V2\n"));
+        }
+    }
+    CU_ASSERT_EQUAL(mdata__engine_protocol(h.e), MDATA__PROTO_V1);
+    eh_feed(&h, "what?\n");               /* the late answer */
+    eh_feed(&h, "invalid command\n");     /* the barrier */
+    CU_ASSERT(eh_out_is(&h, "GET a\n"));
+    eh_feed(&h, "SUCCESS\nvalue a\n.\n");
+    CU_ASSERT_FATAL(h.ndone == 1);
+    CU_ASSERT_EQUAL(h.done[0].status, 0);
+    TU_ASSERT_MEM_EQ(h.done[0].value, h.done[0].value_len, "value a", 7);
+    eh_fini(&h);
+}
+
 /* Many requests through a fake host that drops, corrupts and reorders. */
 static void soak_cfg(mdata__engine_config_t *c)
 {
@@ -718,6 +755,7 @@ CU_TestInfo engine_fault_tests[] = {
     {"negotiate_given_up_answered_ic",
      test_engine_negotiate_given_up_answered_ic},
     {"v1_host_away", test_engine_v1_host_away},
+    {"odd_host_negotiate_owed", test_engine_odd_host_negotiate_owed},
     {"soak_fake_host", test_engine_soak_fake_host},
     CU_TEST_INFO_NULL,
 };
