@@ -10,6 +10,7 @@ import time
 
 import pytest
 
+import devcgroup
 from conftest import TOOLS, WRAPPER, emu_support, run_tool
 
 VM = {"hostname": "web01", "customer_metadata": {"plain": "hello"}}
@@ -91,41 +92,32 @@ def test_permission_denied_exits_2_at_once(start_emu, write_vm):
     assert took < AT_ONCE
 
 
-DEVICES_CGROUP = "/sys/fs/cgroup/devices"  # cgroup v1's devices controller
-
-
-@pytest.fixture
-def device_denied(tmp_path):
+@pytest.fixture(params=["v1", "v2"])
+def device_denied(request):
     """device_denied(path) -> a function that moves the calling process
-    into a new devices cgroup (v1) where the character device at path may
-    not be opened: open(2) then fails with EPERM, as /dev/ttyS1 in a
-    container that was not given it. Skips when there is no such
-    controller to write to (cgroup v2 only, not root)."""
+    into a new cgroup where the character device at path may not be
+    opened: open(2) then fails with EPERM, as /dev/ttyS1 in a container
+    that was not given it. v1: the devices controller; v2: a device
+    program (devcgroup.py). Skipped where the machine has no such
+    hierarchy to write to (not root, or not that cgroup version)."""
     made = []
-    if not os.access(os.path.join(DEVICES_CGROUP, "cgroup.procs"), os.W_OK):
-        pytest.skip("no writable cgroup v1 devices controller at " + DEVICES_CGROUP)
 
     def deny(path):
-        cg = os.path.join(DEVICES_CGROUP, "mdata-test-%d-%d" % (os.getpid(), len(made)))
-        os.mkdir(cg)
+        name = "mdata-test-%d-%d" % (os.getpid(), len(made))
+        try:
+            cg = devcgroup.DeniedDevice(request.param, path, name)
+        except (ValueError, OSError) as e:
+            pytest.skip("cgroup %s: %s" % (request.param, e))
         made.append(cg)
-        rdev = os.stat(path).st_rdev
-        with open(os.path.join(cg, "devices.deny"), "w") as f:
-            f.write("c %d:%d rwm\n" % (os.major(rdev), os.minor(rdev)))
-        procs = os.path.join(cg, "cgroup.procs")
-
-        def enter():
-            with open(procs, "w") as f:
-                f.write(str(os.getpid()))
-        return enter
+        return cg.enter
 
     yield deny
     for cg in made:
-        os.rmdir(cg)  # its processes have exited
+        cg.remove()  # its processes have exited
 
 
 def test_operation_not_permitted_exits_2_at_once(start_emu, write_vm, device_denied):
-    # EPERM from open(2), here from the devices cgroup, is a device that
+    # EPERM from open(2), here from a devices cgroup, is a device that
     # cannot be opened like EACCES: exit 2 at once, not a wait.
     e = start_emu(write_vm(VM), socket_name=None, pty=True)
     assert run_tool("mdata-get", "plain", device=e.pty_path).code == 0
