@@ -41,6 +41,13 @@ static void sh(const char *fmt, ...)
 
 static int setup(void)
 {
+    /* tests/run-all.sh installs both (fdisk, e2fsprogs). */
+    if (system("command -v sfdisk >/dev/null && "
+               "command -v mkfs.ext4 >/dev/null") != 0) {
+        fprintf(stderr, "init-growroot needs sfdisk (Debian: fdisk) and "
+                        "mkfs.ext4 (e2fsprogs) in PATH\n");
+        return 1;
+    }
     strcpy(dir, "/tmp/mi-growroot-XXXXXX");
     if (mkdtemp(dir) == NULL)
         return 1;
