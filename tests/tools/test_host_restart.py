@@ -213,7 +213,8 @@ def test_outage_past_t_is_one_notice_then_the_error(tmp_path, write_vm):
     first = start_host(tmp_path, write_vm(VM), "first", "--fault",
                        "slow=5000")
     device = str(tmp_path / "meta.sock")
-    p = spawn_tool("mdata-get", "-t", "3", "plain", device=device)
+    # (-t leaves the tool time to send its GET on a loaded machine)
+    p = spawn_tool("mdata-get", "-t", "8", "plain", device=device)
     try:
         wait_for_request(first, b"GET")
         kill(first)
