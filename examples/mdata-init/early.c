@@ -3,6 +3,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -392,12 +393,50 @@ static int is_machine_id(const char *v, size_t n)
     return 1;
 }
 
-static void step_machine_id(mi_ctx_t *c)
+/*
+ * Whether the machine-id was made on this boot for this VM, so it is this
+ * instance's already: systemd keeps a new one mounted over an empty
+ * /etc/machine-id until systemd-machine-id-commit writes it (a file of
+ * another device), and in a VM derives it from the VM's UUID, which on
+ * SmartOS is sdc:uuid. Keeping it means the early phase need not wait for
+ * the commit (a rename over the mount fails with EBUSY).
+ */
+static int machine_id_is_this_boots(mi_ctx_t *c, const char *v, size_t n,
+                                    const char *id)
+{
+    struct stat dir, file;
+    size_t i, j;
+    int fd, rc;
+
+    fd = mi_dir_open(&c->root, "etc", 0, 0);
+    if (fd >= 0) {
+        rc = fstat(fd, &dir) == 0 &&
+             fstatat(fd, "machine-id", &file, AT_SYMLINK_NOFOLLOW) == 0 &&
+             file.st_dev != dir.st_dev;
+        close(fd);
+        if (rc)
+            return 1;
+    }
+    mi_trim(&v, &n);
+    for (i = j = 0; id != NULL && id[i] != '\0' && j < n; i++) {
+        char h = id[i];
+        if (h == '-')
+            continue;
+        if (h >= 'A' && h <= 'F')
+            h = (char)(h - 'A' + 'a');
+        if (h != v[j++])
+            return 0;
+    }
+    return id != NULL && id[i] == '\0' && j == n;
+}
+
+static void step_machine_id(mi_ctx_t *c, const char *id)
 {
     unsigned char rnd[16];
     char text[34];
     char *old = NULL;
     size_t len = 0, i;
+    ssize_t n;
     int rc;
 
     rc = mi_file_read(&c->root, "etc/machine-id", 4096, &old, &len);
@@ -408,12 +447,21 @@ static void step_machine_id(mi_ctx_t *c)
         return;
     }
     /* Empty or "uninitialized": systemd makes one on this boot itself. */
-    if (!is_machine_id(old, len)) {
+    if (!is_machine_id(old, len) || machine_id_is_this_boots(c, old, len, id)) {
         free(old);
         return;
     }
     free(old);
-    if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd)) {
+    /* A machine-id must be unique, not secret: do not wait for the
+     * kernel's randomness to be seeded (a boot without RDRAND may wait
+     * seconds, here on the network's path). */
+    n = -1;
+#ifdef GRND_INSECURE
+    n = getrandom(rnd, sizeof(rnd), GRND_INSECURE);
+#endif
+    if (n != (ssize_t)sizeof(rnd))
+        n = getrandom(rnd, sizeof(rnd), 0); /* kernels before 5.6 */
+    if (n != (ssize_t)sizeof(rnd)) {
         mi_error(c, "getrandom: %s", strerror(errno));
         return;
     }
@@ -526,7 +574,7 @@ int mi_early(mi_ctx_t *c)
     if (fresh && c->conf.ssh_host_keys)
         step_ssh_host_keys(c);
     if (fresh && c->conf.machine_id && c->conf.platform == MI_LINUX)
-        step_machine_id(c);
+        step_machine_id(c, id);
     if (c->conf.authorized_keys)
         step_authorized_keys(c);
     if (c->conf.format_secondary_disk)

@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from conftest import run_init
+from conftest import INIT, WRAPPER, run_init
 
 UUID1 = "0b6a1f9c-7d2e-4c51-9a3b-5e8f7c6d4a21"
 UUID2 = "6e2d9c1b-3a4f-4b8e-8c7d-1f2e3d4c5b6a"
@@ -200,6 +200,47 @@ def test_hostkeys_off_dry_run_no_openssh_freebsd(root):
         r = hostkeys(root)
         assert r.code == 0 and r.out == "", (setting, r)
         assert host_key_files(root) == []
+
+
+def test_machine_id_from_this_vms_uuid_kept(host, root):
+    # systemd's id from the VM's UUID (sdc:uuid on SmartOS), committed
+    # before the early phase ran: already this instance's.
+    conf(root, "ssh_host_keys = no\n")
+    mine = UUID1.replace("-", "") + "\n"
+    (root / "etc" / "machine-id").write_text(mine)
+    r = early(root, host(vm()))
+    assert r.code == 0, r
+    assert "(new instance)" in r.out and "new machine-id" not in r.out
+    assert read(root, "etc/machine-id") == mine
+    # The same id on another VM (a clone of the disk): replaced.
+    r = early(root, host(vm(uuid=UUID2)))
+    assert r.code == 0, r
+    assert "new machine-id" in r.out
+    assert read(root, "etc/machine-id") not in (mine, UUID2.replace("-", "") + "\n")
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or shutil.which("unshare") is None,
+                    reason="a bind mount needs root and unshare(1)")
+def test_machine_id_mounted_by_systemd_kept(host, root, tmp_path):
+    # A first boot: systemd's new id mounted over the image's file until
+    # systemd-machine-id-commit writes it. Kept, not replaced (a rename
+    # over the mount would fail with EBUSY).
+    conf(root, "ssh_host_keys = no\n")
+    (root / "etc" / "machine-id").write_text("")
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    transient = tmp_path / "machine-id"
+    transient.write_text("5f0c2b7e9a4d4e1f8b3c6d2a1e0f9b8c\n")
+    dev = host(vm())
+    script = 'mount -t tmpfs none "$1" && cp "$2" "$1/m" && mount --bind "$1/m" "$3" && shift 3 && exec "$@"'
+    p = subprocess.run(["unshare", "-m", "--propagation", "private", "sh", "-c", script, "sh",
+                        str(run_dir), str(transient), str(root / "etc" / "machine-id"),
+                        *WRAPPER, INIT, "early", "--root", str(root), "-d", dev, "-t", "20"],
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, p
+    assert "(new instance)" in p.stdout and "new machine-id" not in p.stdout, p
+    # Outside the namespace the image's file is as it was.
+    assert read(root, "etc/machine-id") == ""
 
 
 def test_uninitialized_machine_id_left_to_systemd(host, root):
@@ -736,7 +777,7 @@ def test_systemd_units(tmp_path):
     assert "Before=ssh.service sshd.service" in early_u
     assert "Wants=systemd-networkd.service" in early_u  # the default format's
     assert "After=mdata-netcfg.service" in early_u
-    assert "After=systemd-machine-id-commit.service" in early_u
+    assert "After=systemd-machine-id-commit.service" not in early_u
     assert "After=network-online.target" in late_u and "Wants=network-online.target" in late_u
     assert "KillMode=process" in late_u
     # Key generation: after the early phase removed the image's keys,
