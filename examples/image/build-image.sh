@@ -84,7 +84,7 @@ uuid_of() {
 mkdir -p "$cache"
 exec 9>"$cache/.lock"
 flock 9 # one build at a time per cache
-rm -rf "$cache"/base-*.partial.tar "$cache"/work-* # what an interrupted build left
+rm -rf "$cache"/base-*.partial.tar "$cache"/initramfs-hook.* "$cache"/work-* # what an interrupted build left
 
 # ---- stage 1: the base system from Debian's mirror (minutes; cached) ----
 
@@ -92,23 +92,40 @@ base_packages=$PACKAGES
 [ "$flavour" = cloud-init ] && base_packages="$base_packages cloud-init"
 base_packages=$(echo $base_packages | tr ' ' ',')
 modules=$(echo $INITRAMFS_MODULES) # on one line, for the hook
+load=$(echo $INITRAMFS_LOAD)
 # "base N": bump N when the hooks below change.
-base_key=$(printf 'base 2\n%s\n%s\n%s\n%s\n%s\n' "$SUITE" "$MIRROR" "$SECURITY_MIRROR" \
-    "$base_packages" "$modules" | sha)
+base_key=$(printf 'base 3\n%s\n%s\n%s\n%s\n%s\n%s\n' "$SUITE" "$MIRROR" "$SECURITY_MIRROR" \
+    "$base_packages" "$modules" "$load" | sha)
 base_tar=$cache/base-$base_key.tar
 
 if [ ! -f "$base_tar" ]; then
     say "base system: mmdebstrap $SUITE ($base_packages)"
     partial=$cache/base-$base_key.partial.tar
-    # The initramfs carries (and loads) the drivers of every disk bus.
+    # The initramfs carries the drivers of every disk bus (an
+    # initramfs-tools hook); udev loads the ones the machine has, and the
+    # root file system's are loaded always (initramfs-tools' modules list).
+    hook=$cache/initramfs-hook.$$
+    cat >"$hook" <<EOF
+#!/bin/sh
+# libmdata's image (examples/image): every disk driver of bhyve and
+# SmartOS KVM in the initramfs, loaded by udev for the hardware present.
+[ "\$1" = prereqs ] && exit 0
+. /usr/share/initramfs-tools/hook-functions
+for m in $modules; do
+    manual_add_modules "\$m"
+done
+EOF
     mmdebstrap --variant=minbase --format=tar --include="$base_packages" \
-        --customize-hook="printf '%s\n' $modules >> \"\$1/etc/initramfs-tools/modules\"" \
+        --customize-hook="upload $hook /etc/initramfs-tools/hooks/mdata-image-disk-drivers" \
+        --customize-hook='chmod 755 "$1/etc/initramfs-tools/hooks/mdata-image-disk-drivers"' \
+        --customize-hook="printf '%s\n' $load >> \"\$1/etc/initramfs-tools/modules\"" \
         --customize-hook='sed -i "s/^MODULES=.*/MODULES=list/" "$1/etc/initramfs-tools/initramfs.conf"' \
         --customize-hook='chroot "$1" update-initramfs -u -k all' \
         "$SUITE" "$partial" \
         "deb $MIRROR $SUITE main" \
         "deb $MIRROR $SUITE-updates main" \
         "deb $SECURITY_MIRROR $SUITE-security main" >&2
+    rm -f "$hook"
     mv "$partial" "$base_tar"
     # Older bases of the same flavour are of no more use.
     for old in "$cache"/base-*.tar; do
@@ -196,6 +213,11 @@ rm -f "$root"/etc/systemd/network/*
 systemctl --root="$root" enable systemd-networkd.service systemd-resolved.service \
     serial-getty@ttyS0.service ssh.service >&2
 ln -sf ../run/systemd/resolve/stub-resolv.conf "$root/etc/resolv.conf"
+# A server: no graphical.target (nothing of it is installed).
+systemctl --root="$root" set-default multi-user.target >&2
+# Nothing in the base system needs e2scrub's snapshot clean-up at boot (no
+# LVM), which costs seconds of a slow first boot's CPU.
+systemctl --root="$root" disable e2scrub_reap.service >&2
 echo localhost >"$root/etc/hostname"
 cat >"$root/etc/hosts" <<'EOF'
 127.0.0.1	localhost
@@ -211,6 +233,12 @@ rm -f "$root"/etc/ssh/ssh_host_*
 rm -f "$root/var/lib/dbus/machine-id" "$root/var/lib/systemd/random-seed"
 passwd --root "$root" --lock root >/dev/null 2>&1 || chroot "$root" passwd --lock root >/dev/null
 rm -rf "$root"/var/lib/apt/lists/* "$root"/var/cache/apt/*.bin "$root"/tmp/* "$root"/var/log/*.log
+
+# /etc is up to date with /usr (the packages' scripts ran here, systemd's
+# sysusers among them): the mark systemd's ConditionNeedsUpdate reads, so a
+# first boot does not run systemd-sysusers again on the way to the network.
+printf '# /etc is up to date with /usr (libmdata build-image.sh)\n' >"$root/etc/.updated"
+touch -r "$root/usr" "$root/etc/.updated"
 
 # GRUB's settings, for update-grub when a kernel upgrade runs it in the
 # guest; the grub.cfg written below follows the same settings.
@@ -247,8 +275,11 @@ insmod ext2
 search --no-floppy --fs-uuid --set=root $1
 menuentry 'Debian GNU/Linux, with Linux $kver' {
 	insmod gzio
+	echo 'Loading Linux $kver ...'
 	linux /boot/vmlinuz-$kver root=UUID=$1 ro $GRUB_CMDLINE_LINUX $GRUB_CMDLINE_LINUX_DEFAULT
+	echo 'Loading initial ramdisk ...'
 	initrd /boot/initrd.img-$kver
+	echo 'Starting the kernel ...'
 }
 EOF
 }
