@@ -172,6 +172,34 @@ def asked_any(w, got):
     return any(asked(f, {w}) for f in got)
 
 
+# ---- where the time went --------------------------------------------------
+
+def phases(results):
+    """Each image's time to its user-script in three parts (medians): from
+    qemu's start to the kernel's (firmware, GRUB, the kernel unpacking
+    itself), the kernel and initramfs up to systemd's start, and systemd's
+    units up to the user-script; then when the units on the way ran."""
+    out = ["where the time to the user-script went (medians; seconds):",
+           "                           firmware+GRUB+unpacking   kernel+initramfs   systemd to the script"]
+    chains = []
+    for name, boots in results.items():
+        pre, kern, user = [], [], []
+        for b in boots:
+            try:
+                up = float(b.report["user-script-ran"].split()[0])
+                started = int(b.report["userspace-start-us"]) / 1e6
+                pre.append(b.marks["user-script-ran"] - up)
+            except (KeyError, ValueError, IndexError):
+                continue
+            kern.append(started)
+            user.append(up - started)
+        out.append("  %-24s %12s %22s %20s" % (name, fmt(pre), fmt(kern), fmt(user)))
+        if boots and boots[0].report.get("unit-times"):
+            chains.append("  %s: %s" % (name, "; ".join(boots[0].report["unit-times"].split(";"))))
+    out.append("units on the way, first boot (seconds of uptime: started-up):")
+    return out + (chains or ["  (not reported)"]) + [""]
+
+
 # ---- the run ----------------------------------------------------------------
 
 def fmt(xs):
@@ -268,6 +296,7 @@ def main():
         added["cloud-init"] / max(added["libmdata"], 1)))
     out.append("  (installed files, apparent size; the base without either: %.0f MB)" % (base / 1024))
     out.append("")
+    out += phases(results)
     ok = {n: [b for b in results[n] if b.ok] for n in results}
     if ok["libmdata"] and ok["cloud-init"]:
         want = expected(vm)

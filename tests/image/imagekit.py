@@ -211,6 +211,11 @@ class Emu:
 
 def qemu_command(disk, vm, console, sock, bus="virtio", uefi=None):
     cmd = ["qemu-system-x86_64", "-nodefaults", "-no-reboot", "-display", "none", "-m", "1024", "-smp", "2",
+           # SmartOS gives a guest the host's CPU (cpu_type host), RDRAND
+           # included, so the kernel's randomness is ready at once; qemu64
+           # without it leaves a first boot waiting for entropy, which
+           # emulation makes slow.
+           "-cpu", os.environ.get("MDATA_IMAGE_CPU", "qemu64,+rdrand"),
            "-uuid", vm["uuid"],
            "-smbios", "type=1,manufacturer=Joyent,product=SmartDC HVM,uuid=%s" % vm["uuid"],
            "-serial", "file:" + console,

@@ -68,6 +68,23 @@ at files "$(stat -c '%n|%i|%y' /etc/hostname /etc/machine-id /etc/ssh/ssh_host_*
     /root/.ssh/authorized_keys /etc/systemd/network/* 2>/dev/null | joined)"
 at sshd "$(systemctl is-active ssh.service)"
 at failed-units "$(systemctl --failed --plain --no-legend | cut -d' ' -f1 | joined)"
+# Where the boot's time went (tests/bench): the kernel and initramfs up to
+# systemd's start, then when the units on the way to the user-script
+# started and were up (seconds of uptime; systemd-analyze's chain needs a
+# finished boot, which this unit is part of).
+at userspace-start-us "$(systemctl show -p UserspaceTimestampMonotonic --value)"
+at unit-times "$(for unit in systemd-fsck-root.service systemd-remount-fs.service \
+        systemd-udevd.service systemd-udev-trigger.service mdata-init-early.service \
+        cloud-init-local.service systemd-networkd.service cloud-init.service \
+        systemd-networkd-wait-online.service network-online.target \
+        mdata-init-late.service cloud-config.service cloud-final.service; do
+    systemctl show -p LoadState -p InactiveExitTimestampMonotonic \
+        -p ActiveEnterTimestampMonotonic "$unit" |
+        awk -F= -v u="$unit" '{ v[$1] = $2 }
+            END { s = v["InactiveExitTimestampMonotonic"]; e = v["ActiveEnterTimestampMonotonic"]
+                  if (v["LoadState"] == "loaded" && e > 0)
+                      printf "%s %.2f-%.2f\n", u, (s > 0 ? s : e) / 1e6, e / 1e6 }'
+done | joined)"
 # The disks (bytes), the root partition (start and size in sectors), its
 # file system (block count and size), df's view, and when growroot ran
 # (microseconds of uptime: start, exit) and the network came up.
