@@ -13,23 +13,20 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
-#include <sys/vfs.h>
 #include <unistd.h>
 
 #ifdef __linux__
 #include <linux/blkpg.h>
 #include <linux/fs.h>
-#endif
+#include <sys/sysmacros.h>
+#include <sys/vfs.h>
 
 #include "parttable.h"
 
 #define EXT_MAGIC 0xEF53u /* statfs f_type of ext2/3/4 */
+/* A GPT's backup table (33 sectors of 512 bytes, 5 of 4096) and sfdisk's
+ * alignment of an image's last partition are not room to grow into. */
 #define GPT_TAIL_SLACK (64u << 10)
-
-/* --- the phase ------------------------------------------------------------ */
-
-#ifdef __linux__
 
 #ifndef EXT4_IOC_RESIZE_FS
 #define EXT4_IOC_RESIZE_FS _IOW('f', 16, uint64_t)
@@ -321,9 +318,7 @@ int mi_growroot(mi_ctx_t *c)
     }
     if (part.partition) {
         /* Fast and quiet on every boot but the one after the disk grew:
-         * sysfs alone says there is no room (a GPT's backup table at the
-         * end, at most 33 sectors of 512 or 5 of 4096 bytes, and the
-         * alignment of an image's last partition are not room). */
+         * sysfs alone says there is no room. */
         if (disk.size > part.start + part.size &&
             (disk.size - part.start - part.size) * 512 >=
                 MI_GROW_MIN_BYTES + GPT_TAIL_SLACK) {
