@@ -73,6 +73,9 @@ at failed-units "$(systemctl --failed --plain --no-legend | cut -d' ' -f1 | join
 # started and were up (seconds of uptime; systemd-analyze's chain needs a
 # finished boot, which this unit is part of).
 at userspace-start-us "$(systemctl show -p UserspaceTimestampMonotonic --value)"
+at systemd-start "$(systemctl show -p GeneratorsStartTimestampMonotonic \
+    -p GeneratorsFinishTimestampMonotonic -p UnitsLoadStartTimestampMonotonic \
+    -p UnitsLoadFinishTimestampMonotonic | sed 's/TimestampMonotonic//' | joined)"
 at unit-times "$(for unit in systemd-fsck-root.service systemd-remount-fs.service \
         systemd-udevd.service systemd-udev-trigger.service mdata-init-early.service \
         cloud-init-local.service systemd-networkd.service cloud-init.service \
