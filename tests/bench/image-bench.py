@@ -196,6 +196,15 @@ def phases(results):
         out.append("  %-24s %12s %22s %20s" % (name, fmt(pre), fmt(kern), fmt(user)))
         if boots and boots[0].report.get("unit-times"):
             chains.append("  %s: %s" % (name, "; ".join(boots[0].report["unit-times"].split(";"))))
+        if boots and boots[0].report.get("systemd-start"):
+            # GeneratorsStart=US;GeneratorsFinish=US;UnitsLoadStart=US;UnitsLoadFinish=US
+            t = dict(kv.split("=", 1) for kv in boots[0].report["systemd-start"].split(";") if "=" in kv)
+            try:
+                chains.append("  %s: systemd's generators %.2f-%.2f, unit loading %.2f-%.2f" % (
+                    name, int(t["GeneratorsStart"]) / 1e6, int(t["GeneratorsFinish"]) / 1e6,
+                    int(t["UnitsLoadStart"]) / 1e6, int(t["UnitsLoadFinish"]) / 1e6))
+            except (KeyError, ValueError):
+                pass
     out.append("units on the way, first boot (seconds of uptime: started-up):")
     return out + (chains or ["  (not reported)"]) + [""]
 
