@@ -294,12 +294,14 @@ def main():
            "medians of %d boot(s) each, alternating; seconds from qemu's start (guest uptime in brackets)" % (
                args.rounds),
            "",
-           "                           libmdata           cloud-init         cloud-init / libmdata"]
+           "                           libmdata           cloud-init         cloud-init / libmdata (uptime)"]
     for label, mark in (("network-online mark", "network-online"), ("user-script running", "user-script-ran")):
         a, b = series("libmdata", mark), series("cloud-init", mark)
         ga, gb = guest("libmdata", mark), guest("cloud-init", mark)
         ratio = "%.1fx" % (statistics.median(b) / statistics.median(a)) if a and b else "-"
-        out.append("  %-24s %6s s (%6s)   %6s s (%6s)   %s" % (label, fmt(a), fmt(ga), fmt(b), fmt(gb), ratio))
+        gratio = "%.1fx" % (statistics.median(gb) / statistics.median(ga)) if ga and gb else "-"
+        out.append("  %-24s %6s s (%6s)   %6s s (%6s)   %s (%s)" % (
+            label, fmt(a), fmt(ga), fmt(b), fmt(gb), ratio, gratio))
     out.append("  %-24s %6.1f MB           %6.1f MB           %.0fx" % (
         "bytes added to the base", added["libmdata"] / 1024, added["cloud-init"] / 1024,
         added["cloud-init"] / max(added["libmdata"], 1)))
