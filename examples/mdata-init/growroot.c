@@ -39,20 +39,30 @@ typedef struct sysblock {
     uint64_t start, size;
 } sysblock_t;
 
-/* A small sysfs file as a number; -errno when absent or not a number. */
-static int sys_number(int dirfd, const char *name, uint64_t *out)
+/* A small sysfs file's text, NUL-terminated; -errno when absent or empty. */
+static int sys_text(int dirfd, const char *name, char *buf, size_t cap)
 {
-    char buf[32], *end;
     int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
     ssize_t n;
 
     if (fd < 0)
         return -errno;
-    n = read(fd, buf, sizeof(buf) - 1);
+    n = read(fd, buf, cap - 1);
     close(fd);
     if (n <= 0)
         return -EINVAL;
     buf[n] = '\0';
+    return 0;
+}
+
+/* A small sysfs file as a number; -errno when absent or not a number. */
+static int sys_number(int dirfd, const char *name, uint64_t *out)
+{
+    char buf[32], *end;
+    int rc = sys_text(dirfd, name, buf, sizeof(buf));
+
+    if (rc != 0)
+        return rc;
     errno = 0;
     *out = strtoull(buf, &end, 10);
     if (errno != 0 || end == buf || (*end != '\n' && *end != '\0'))
@@ -65,16 +75,10 @@ static int sys_dev(int dirfd, dev_t *out)
 {
     char buf[32];
     unsigned maj, min;
-    int fd = openat(dirfd, "dev", O_RDONLY | O_CLOEXEC), extra = 0;
-    ssize_t n;
+    int extra = 0, rc = sys_text(dirfd, "dev", buf, sizeof(buf));
 
-    if (fd < 0)
-        return -errno;
-    n = read(fd, buf, sizeof(buf) - 1);
-    close(fd);
-    if (n <= 0)
-        return -EINVAL;
-    buf[n] = '\0';
+    if (rc != 0)
+        return rc;
     if (sscanf(buf, "%u:%u%n", &maj, &min, &extra) != 2 || extra == 0)
         return -EINVAL;
     *out = makedev(maj, min);
