@@ -58,9 +58,13 @@ def wine_env(extra=None):
 @pytest.fixture(scope="session", autouse=True)
 def wineserver():
     """One persistent wineserver for the session (a cold start costs about
-    a second per process), killed at the end."""
+    a second per process), killed at the end (and by run.sh's trap). It
+    persists until then, not for a time after its last client: on a loaded
+    machine the tests between two wine processes can outlast any such time,
+    and a tool started as the server was going away once exited 1 with no
+    output (a cold CI run)."""
     log = open(os.path.join(PREFIX, "wineserver.log"), "ab")
-    subprocess.run(["wineserver", "-p", "60"], stdout=log, stderr=log,
+    subprocess.run(["wineserver", "-p"], stdout=log, stderr=log,
                    env=wine_env(), timeout=60)
     yield
     subprocess.run(["wineserver", "-k"], stdout=log, stderr=log,
